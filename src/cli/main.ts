@@ -1,0 +1,35 @@
+import { Command, CommanderError } from 'commander';
+import { exitCodeFor, isVigilError } from '../core/errors.ts';
+import { sbomCommand } from './sbom.ts';
+import { VERSION } from './version.ts';
+
+/** The CLI is a thin shell: parse flags, call the library, print. */
+export function createProgram(): Command {
+  const program = new Command('vigil')
+    .description('Container-image vulnerability scanner and watchdog')
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  program.addCommand(sbomCommand());
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await createProgram().parseAsync(argv as string[], { from: 'user' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has already printed help or the usage error
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+    }
+    process.stderr.write(`vigil: ${describe(err)}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+function describe(err: unknown): string {
+  if (isVigilError(err)) return `${err.message} (${err.code})`;
+  if (err instanceof Error) return `internal error: ${err.stack ?? err.message}`;
+  return `internal error: ${String(err)}`;
+}

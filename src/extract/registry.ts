@@ -1,0 +1,8 @@
+import { apkExtractor } from './os/apk/index.ts';
+import { dpkgExtractor } from './os/dpkg/index.ts';
+import { releaseExtractor } from './os/release/index.ts';
+import { rpmExtractor } from './os/rpm/index.ts';
+import type { Extractor } from './types.ts';
+
+/** Every extractor, one line each; registry.test.ts fails when a folder is missing here. */
+export const extractors: readonly Extractor[] = [releaseExtractor, dpkgExtractor, apkExtractor, rpmExtractor];

@@ -1,0 +1,117 @@
+import { readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { DOCKER_HUB_REGISTRY } from '../reference.ts';
+import { ecrCredentials, isEcrRegistry, type LoadEcrSdk } from './ecr.ts';
+
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface CredentialOptions {
+  readonly username?: string;
+  readonly password?: string;
+  readonly dockerConfig?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** replaced in tests; defaults to `import('@aws-sdk/client-ecr')` */
+  readonly loadEcrSdk?: LoadEcrSdk;
+}
+
+/** Where credentials came from; logged and shown in messages instead of the secret itself. */
+export type CredentialOrigin = 'options' | 'env' | 'docker-config' | 'aws-ecr';
+
+export interface ResolvedCredentials extends Credentials {
+  readonly origin: CredentialOrigin;
+}
+
+const CONFIG_SIZE_LIMIT = 1024 * 1024;
+const DOCKER_HUB_KEYS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+
+/** docker config.json `auths` keys come as "https://index.docker.io/v1/", "host:port", "http://host/". */
+export function normalizeAuthKey(key: string): string {
+  const host = key
+    .trim()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
+  return DOCKER_HUB_KEYS.has(host) ? DOCKER_HUB_REGISTRY : host;
+}
+
+function decodeAuthField(auth: string): Credentials | undefined {
+  const decoded = Buffer.from(auth, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1).replace(/\n$/, '') };
+}
+
+export function dockerConfigPath(options: CredentialOptions): string {
+  if (options.dockerConfig !== undefined) return options.dockerConfig;
+  const env = options.env ?? process.env;
+  const dir = env.DOCKER_CONFIG ?? join(env.HOME ?? homedir(), '.docker');
+  return join(dir, 'config.json');
+}
+
+/**
+ * Credentials for `registry` from a docker config.json `auths` map (`auth` = base64 "user:pass",
+ * or `username`/`password`). A missing or unreadable file means "no credentials": public images
+ * must stay pullable when a developer's config is broken. Credential helpers (`credsStore`,
+ * `credHelpers`) and `identitytoken` are not consulted.
+ */
+export async function dockerConfigCredentials(path: string, registry: string): Promise<Credentials | undefined> {
+  let text: string;
+  try {
+    const info = await stat(path);
+    if (!info.isFile() || info.size > CONFIG_SIZE_LIMIT) return undefined;
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const auths = (config as { auths?: unknown } | null)?.auths;
+  if (typeof auths !== 'object' || auths === null) return undefined;
+  const wanted = normalizeAuthKey(registry);
+  for (const [key, entry] of Object.entries(auths as Record<string, unknown>)) {
+    if (normalizeAuthKey(key) !== wanted || typeof entry !== 'object' || entry === null) continue;
+    const { auth, username, password } = entry as Record<string, unknown>;
+    if (typeof auth === 'string' && auth !== '') {
+      const decoded = decodeAuthField(auth);
+      if (decoded !== undefined) return decoded;
+    }
+    if (typeof username === 'string' && typeof password === 'string' && username !== '') {
+      return { username, password };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The credentials to present to `registry`, first found wins: explicit options, the
+ * VIGIL_REGISTRY_USERNAME/VIGIL_REGISTRY_PASSWORD environment, docker config.json, and for ECR hosts
+ * a token from the AWS SDK's standard credential chain. `undefined` means anonymous.
+ */
+export async function resolveCredentials(
+  registry: string,
+  options: CredentialOptions,
+): Promise<ResolvedCredentials | undefined> {
+  if (options.username !== undefined && options.password !== undefined) {
+    return { username: options.username, password: options.password, origin: 'options' };
+  }
+  const env = options.env ?? process.env;
+  const envUser = env.VIGIL_REGISTRY_USERNAME;
+  const envPassword = env.VIGIL_REGISTRY_PASSWORD;
+  if (envUser && envPassword !== undefined) {
+    return { username: envUser, password: envPassword, origin: 'env' };
+  }
+  const fromConfig = await dockerConfigCredentials(dockerConfigPath(options), registry);
+  if (fromConfig !== undefined) return { ...fromConfig, origin: 'docker-config' };
+  if (isEcrRegistry(registry)) {
+    return { ...(await ecrCredentials(registry, options.loadEcrSdk)), origin: 'aws-ecr' };
+  }
+  return undefined;
+}

@@ -1,0 +1,150 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { VigilError } from '../core/errors.ts';
+import type { Inventory } from '../core/types.ts';
+
+/** What one layer contributed to the captured filesystem: the unit the layer cache stores. */
+export interface LayerContribution {
+  readonly version: 1;
+  readonly diffId: string;
+  /** paths deleted in lower layers by `.wh.NAME` entries */
+  readonly whiteouts: string[];
+  /** directories whose lower-layer content is hidden (`.wh..wh..opq`) */
+  readonly opaqueDirs: string[];
+  /** every symlink in the layer: links into lower layers must resolve at merge time */
+  readonly symlinks: Record<string, string>;
+  /** captured regular files (and hard links to them) with their content-addressed blob */
+  readonly files: Record<string, CapturedFile>;
+  readonly warnings: Array<{ path: string; message: string }>;
+}
+
+export interface CapturedFile {
+  readonly size: number;
+  readonly mode: number;
+  /** sha256 hex of the content, the name of its blob */
+  readonly blob: string;
+}
+
+/**
+ * On-disk cache under one root:
+ *   blobs/<sha256>                       captured file contents, shared by every layer
+ *   layers/<diffId hex>-<extractorsKey>.json    a LayerContribution
+ *   inventories/<manifest hex>-<extractorsKey>.json  a merged Inventory
+ * Every write goes to a temporary name first and is renamed into place, so a crash leaves either
+ * the old entry or the new one, never half of one.
+ */
+export class LayerCache {
+  readonly #root: string;
+
+  constructor(root: string) {
+    this.#root = root;
+  }
+
+  get root(): string {
+    return this.#root;
+  }
+
+  blobPath(blob: string): string {
+    return join(this.#root, 'blobs', blob);
+  }
+
+  /** Streams content into a blob, returning its sha256 hex; the content is written once per hash. */
+  async putBlob(content: Readable): Promise<{ blob: string; size: number }> {
+    const dir = join(this.#root, 'blobs');
+    await mkdir(dir, { recursive: true });
+    const temp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    content.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      size += chunk.length;
+    });
+    try {
+      await pipeline(content, createWriteStream(temp));
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    const blob = hash.digest('hex');
+    const target = this.blobPath(blob);
+    if (await exists(target)) await rm(temp, { force: true });
+    else await rename(temp, target);
+    return { blob, size };
+  }
+
+  async getLayer(diffId: string, extractorsKey: string): Promise<LayerContribution | undefined> {
+    const entry = await this.#readJson<LayerContribution>(this.#layerFile(diffId, extractorsKey));
+    if (entry?.version !== 1 || entry.diffId !== diffId) return undefined;
+    for (const file of Object.values(entry.files)) {
+      // a cache whose blobs were cleaned away is a miss, not an error
+      if (!(await exists(this.blobPath(file.blob)))) return undefined;
+    }
+    return entry;
+  }
+
+  async putLayer(extractorsKey: string, contribution: LayerContribution): Promise<void> {
+    await this.#writeJson(this.#layerFile(contribution.diffId, extractorsKey), contribution);
+  }
+
+  async getInventory(manifestDigest: string, extractorsKey: string): Promise<Inventory | undefined> {
+    const inventory = await this.#readJson<Inventory>(this.#inventoryFile(manifestDigest, extractorsKey));
+    return inventory?.schemaVersion === 1 && inventory.image.manifestDigest === manifestDigest ? inventory : undefined;
+  }
+
+  async putInventory(extractorsKey: string, inventory: Inventory): Promise<void> {
+    await this.#writeJson(this.#inventoryFile(inventory.image.manifestDigest, extractorsKey), inventory);
+  }
+
+  #layerFile(diffId: string, key: string): string {
+    return join(this.#root, 'layers', `${digestHex(diffId)}-${key}.json`);
+  }
+
+  #inventoryFile(digest: string, key: string): string {
+    return join(this.#root, 'inventories', `${digestHex(digest)}-${key}.json`);
+  }
+
+  async #readJson<T>(file: string): Promise<T | undefined> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new VigilError('VIGIL_CACHE_CORRUPT', `cannot read cache entry ${file}`, { file }, { cause: err });
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      // a torn or foreign file: treat as a miss and let the next write replace it
+      return undefined;
+    }
+  }
+
+  async #writeJson(file: string, value: unknown): Promise<void> {
+    const dir = join(file, '..');
+    await mkdir(dir, { recursive: true });
+    const temp = `${file}.tmp-${randomBytes(8).toString('hex')}`;
+    await writeFile(temp, JSON.stringify(value));
+    await rename(temp, file);
+  }
+}
+
+function digestHex(digest: string): string {
+  const hex = digest.slice(digest.indexOf(':') + 1);
+  if (!/^[a-f0-9]{32,128}$/.test(hex)) {
+    throw new VigilError('VIGIL_CACHE_CORRUPT', `refusing to use "${digest}" as a cache key`, { digest });
+  }
+  return hex;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
