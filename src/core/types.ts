@@ -101,6 +101,17 @@ export interface Package {
   readonly modularityLabel?: string;
   readonly licenses?: readonly string[];
   readonly maintainer?: string;
+  /**
+   * OSV ecosystem of a language package ("npm", "PyPI", "Go", "Maven", "RubyGems", "crates.io",
+   * "Packagist", "NuGet"); unset for OS packages, whose ecosystem follows from the distro.
+   */
+  readonly ecosystem?: string;
+  /** the application's own package (a root package.json, a Go binary's main module) */
+  readonly root?: boolean;
+  /** a direct dependency of the application, where a lockfile or manifest says so */
+  readonly direct?: boolean;
+  /** a development-only dependency, where a lockfile or manifest says so (kept, flagged) */
+  readonly dev?: boolean;
   readonly purl: string;
   /** image paths of the database or manifest the package was read from */
   readonly locations: readonly string[];
@@ -137,4 +148,54 @@ export interface Inventory {
   /** name@version of each extractor that ran, part of the cache key */
   readonly extractors: readonly string[];
   readonly createdAt: string;
+}
+
+export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NONE' | 'UNKNOWN';
+/** most severe first; index order is the sort order of reports */
+export const severities: readonly Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NONE', 'UNKNOWN'];
+
+export interface CvssScore {
+  /** "CVSS_V2" | "CVSS_V3" | "CVSS_V4" as OSV names them */
+  readonly type: string;
+  readonly vector: string;
+  readonly score: number;
+  readonly severity: Severity;
+  /** where the vector came from: "osv", "nvd", "ghsa" ... */
+  readonly source: string;
+}
+
+/** One vulnerability affecting one installed package. */
+export interface Finding {
+  /** the id the finding is shown under: the CVE when one is known, else the record's own id */
+  readonly id: string;
+  /** every other id of the same vulnerability (OSV ids, GHSA, DSA/DLA, USN, ALSA ...) */
+  readonly aliases: readonly string[];
+  /** OSV record ids that produced this finding */
+  readonly sources: readonly string[];
+  readonly package: {
+    readonly name: string;
+    readonly version: string;
+    readonly type: string;
+    readonly ecosystem: string;
+    readonly purl: string;
+    readonly sourceName?: string;
+    readonly sourceVersion?: string;
+    readonly layerDiffId?: string;
+    readonly layerIndex?: number;
+    readonly locations: readonly string[];
+  };
+  /** versions that fix it, in the package's scheme; empty when none is known */
+  readonly fixedVersions: readonly string[];
+  /** "fixed": a fix exists; "not-fixed": no fix yet; "wont-fix": the distro will not fix it */
+  readonly fixState: 'fixed' | 'not-fixed' | 'wont-fix';
+  readonly severity: Severity;
+  readonly cvss: readonly CvssScore[];
+  /** ecosystem severity as the distro or advisory database states it (Debian urgency, GHSA ...) */
+  readonly ecosystemSeverity?: string;
+  readonly kev?: { readonly dateAdded: string; readonly dueDate?: string; readonly ransomware?: boolean };
+  readonly epss?: { readonly score: number; readonly percentile: number; readonly date?: string };
+  readonly summary?: string;
+  readonly published?: string;
+  readonly modified?: string;
+  readonly urls: readonly string[];
 }
