@@ -31,6 +31,6 @@ describe('extractor registry', () => {
     ['var/lib/rpm/rpmdb.sqlite', 'os/rpm'],
     ['etc/os-release', 'os/release'],
   ])('routes %s to %s', (path, name) => {
-    expect(extractors.filter((e) => e.required(path, 100)).map((e) => e.name)).toEqual([name]);
+    expect(extractors.filter((e) => e.required(path, 100, 0o100644)).map((e) => e.name)).toEqual([name]);
   });
 });

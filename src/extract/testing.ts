@@ -17,12 +17,12 @@ export interface FixtureOptions {
    * Emulates the walker's capture: only paths this accepts are visible through `fs` (default: every
    * file under the root). Use `capturedBy(extractor)` to see what the scanner would capture.
    */
-  readonly captured?: (path: string, size: number) => boolean;
+  readonly captured?: (path: string, size: number, mode: number) => boolean;
 }
 
 /** The capture filter the scanner applies for one extractor: `required` or `wants`. */
-export function capturedBy(extractor: Extractor): (path: string, size: number) => boolean {
-  return (path, size) => extractor.required(path, size) || (extractor.wants?.(path, size) ?? false);
+export function capturedBy(extractor: Extractor): (path: string, size: number, mode: number) => boolean {
+  return (path, size, mode) => extractor.required(path, size, mode) || (extractor.wants?.(path, size, mode) ?? false);
 }
 
 /** Normalises an image path: no leading "/", no "." segments, ".." clamped at the root as it is for an absolute path. */
@@ -42,7 +42,10 @@ async function tooBig(path: string, size: number, limit: number): Promise<never>
 }
 
 /** A FileSystemView over a directory on disk; `captured` narrows what it shows. */
-export function fsFromDir(rootDir: string, captured?: (path: string, size: number) => boolean): FileSystemView {
+export function fsFromDir(
+  rootDir: string,
+  captured?: (path: string, size: number, mode: number) => boolean,
+): FileSystemView {
   const root = resolve(rootDir);
   // a second guard, on the host side
   const hostPath = (imagePath: string): string | undefined => {
@@ -55,7 +58,7 @@ export function fsFromDir(rootDir: string, captured?: (path: string, size: numbe
     if (full === undefined) return undefined;
     const st = await stat(full).catch(() => undefined);
     if (!st) return undefined;
-    if (st.isFile() && captured && !captured(p, st.size)) return undefined;
+    if (st.isFile() && captured && !captured(p, st.size, st.mode)) return undefined;
     return { full, info: { path: p, size: st.size, mode: st.mode } };
   };
   return {
@@ -81,7 +84,7 @@ export function fsFromDir(rootDir: string, captured?: (path: string, size: numbe
         const child = p === '' ? entry.name : `${p}/${entry.name}`;
         if (entry.isFile() && captured) {
           const st = await stat(join(full, entry.name));
-          if (!captured(child, st.size)) continue;
+          if (!captured(child, st.size, st.mode)) continue;
         }
         out.push(child);
       }

@@ -46,10 +46,13 @@ export interface Extractor {
   readonly name: string;
   /** bump when output changes; part of the layer-cache and inventory-cache keys */
   readonly version: number;
-  /** cheap, path-only (and size) test: should `extract` run on this file? */
-  required(path: string, size: number): boolean;
+  /**
+   * cheap test on path, size and mode (tar/stat mode bits, 0 when unknown): should `extract` run on
+   * this file? Binary extractors look at the executable bits; the rest need only the path.
+   */
+  required(path: string, size: number, mode: number): boolean;
   /** companion files to capture so `extract` can read them through `fs` (e.g. dpkg info/*.list) */
-  wants?(path: string, size: number): boolean;
+  wants?(path: string, size: number, mode: number): boolean;
   /** never throws for bad content: returns warnings instead */
   extract(input: ExtractInput): Promise<ExtractResult>;
 }

@@ -130,7 +130,7 @@ async function captureLinkTargets(
   const view = merged.view(cache);
   const missing = new Set<string>();
   for (const [path] of merged.symlinks()) {
-    if (!isCaptured(options.extractors, path, 0) || view.resolve(path)) continue;
+    if (!isCaptured(options.extractors, path, 0, 0) || view.resolve(path)) continue;
     const real = view.follow(path);
     if (real) missing.add(real);
   }
@@ -240,7 +240,7 @@ function findTargets(merged: MergedFilesystem, view: MergedView, extractors: rea
     const resolved = view.resolve(path);
     if (!resolved) continue;
     for (const extractor of extractors) {
-      if (!extractor.required(path, resolved.node.file.size)) continue;
+      if (!extractor.required(path, resolved.node.file.size, resolved.node.file.mode)) continue;
       const id = `${extractor.name}\u0000${resolved.path}`;
       if (seen.has(id)) continue;
       seen.add(id);

@@ -18,9 +18,9 @@ export interface CollectOptions {
 }
 
 /** Is this path one some extractor reads (to extract from, or as a companion file)? */
-export function isCaptured(extractors: readonly Extractor[], path: string, size: number): boolean {
+export function isCaptured(extractors: readonly Extractor[], path: string, size: number, mode: number): boolean {
   for (const extractor of extractors) {
-    if (extractor.required(path, size) || extractor.wants?.(path, size)) return true;
+    if (extractor.required(path, size, mode) || extractor.wants?.(path, size, mode)) return true;
   }
   return false;
 }
@@ -68,7 +68,7 @@ export async function collectLayer(
         break;
       case 'hardlink': {
         const target = entry.linkTarget ?? '';
-        if (isCaptured(options.extractors, entry.path, entry.size)) {
+        if (isCaptured(options.extractors, entry.path, entry.size, entry.mode)) {
           const captured = contribution.files[target];
           if (captured) contribution.files[entry.path] = captured;
           else pendingLinks.set(entry.path, target);
@@ -77,7 +77,7 @@ export async function collectLayer(
         break;
       }
       case 'file':
-        if (!isCaptured(options.extractors, entry.path, entry.size) || !entry.content) {
+        if (!isCaptured(options.extractors, entry.path, entry.size, entry.mode) || !entry.content) {
           await entry.skip();
         } else if (entry.size > options.maxCapturedFileBytes) {
           onWarning(entry.path, `not read: ${entry.size} bytes is over the ${options.maxCapturedFileBytes}-byte limit`);
