@@ -1,0 +1,42 @@
+import type { Readable } from 'node:stream';
+import type { EpssEntry, KevEntry, NvdCvss, OsvRecord } from '../core/osv.ts';
+
+/**
+ * What a vulnerability source yields, one item at a time (never a whole dataset in memory).
+ * Native feeds (Debian security tracker, Alpine secdb) are turned into OSV-shaped records so the
+ * matcher has one format to evaluate; their ids keep the feed's own naming and their aliases carry
+ * the CVE so that de-duplication by alias folds them with OSV's own records.
+ */
+export type SourceItem =
+  | { readonly kind: 'osv'; readonly record: OsvRecord }
+  | { readonly kind: 'kev'; readonly entry: KevEntry }
+  | { readonly kind: 'epss'; readonly entry: EpssEntry }
+  | { readonly kind: 'nvd'; readonly cvss: NvdCvss }
+  /** an entry that could not be used: counted and reported, the rest of the source still lands */
+  | { readonly kind: 'skipped'; readonly where: string; readonly reason: string };
+
+/** How sources reach their data: https:// or file:// (a mirror directory), injected so tests pin it. */
+export interface Transport {
+  /** the body as a stream; throws VigilError (VIGIL_SOURCE_*) for a missing file or a failed request */
+  open(url: string, signal?: AbortSignal): Promise<Readable>;
+  /** the body into a local file (for formats that need random access, such as zip) */
+  download(url: string, destination: string, signal?: AbortSignal): Promise<void>;
+}
+
+export interface FetchOptions {
+  readonly transport: Transport;
+  /** a scratch directory the source may use; removed by the caller */
+  readonly tmpDir: string;
+  readonly signal?: AbortSignal;
+}
+
+/** One per feed (OSV ecosystem zip, Debian tracker, Alpine secdb, KEV, EPSS, NVD). */
+export interface VulnSource {
+  /** stable id used in `db status`: "osv:npm", "debian-tracker", "alpine-secdb", "kev", "epss", "nvd" */
+  readonly name: string;
+  /**
+   * Everything the source currently publishes. Throws (VigilError) when the source fails or arrives
+   * only partly: the store then keeps this source's previous data whole and marks it stale.
+   */
+  fetch(options: FetchOptions): AsyncIterable<SourceItem>;
+}
