@@ -11,7 +11,17 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(sbomCommand());
+  for (const command of program.commands) inheritErrorHandling(command);
   return program;
+}
+
+/**
+ * addCommand() does not pass exitOverride on (only .command() does), and without it a usage error in
+ * a subcommand would exit 1, the code reserved for findings over --fail-on.
+ */
+function inheritErrorHandling(command: Command): void {
+  command.exitOverride().showHelpAfterError();
+  for (const sub of command.commands) inheritErrorHandling(sub);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import ajvFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { validateCyclonedx, validateSpdx } from '../../test/support/sbom-schemas.ts';
 import type { Inventory, Package } from '../core/types.ts';
 import { cyclonedxFormat } from './cyclonedx-format.ts';
 import { jsonFormat, parseInventoryJson } from './json-format.ts';
@@ -11,27 +9,6 @@ import { spdxFormat } from './spdx-format.ts';
 import { classifyLicense } from './spdx-license.ts';
 import { tableFormat } from './table-format.ts';
 import type { RenderOptions } from './types.ts';
-
-// The official schemas, vendored in testdata/schema (see PROVENANCE.md there).
-const schemaDir = new URL('./testdata/schema/', import.meta.url);
-const loadSchema = (name: string) => JSON.parse(readFileSync(new URL(name, schemaDir), 'utf8'));
-
-const cyclonedx = new Ajv({ strict: false, allErrors: true });
-ajvFormats.default(cyclonedx);
-// the BOM schema $refs its siblings by the SNAPSHOT file names, relative to its own $id
-cyclonedx.addSchema({
-  ...loadSchema('spdx.SNAPSHOT.schema.json'),
-  $id: 'http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json',
-});
-cyclonedx.addSchema({
-  ...loadSchema('jsf-0.82.SNAPSHOT.schema.json'),
-  $id: 'http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json',
-});
-const validateCyclonedx = cyclonedx.compile(loadSchema('bom-1.6.SNAPSHOT.schema.json'));
-
-const spdx = new Ajv2019({ strict: false, allErrors: true });
-ajvFormats.default(spdx);
-const validateSpdx = spdx.compile(loadSchema('spdx-2.3.schema.json'));
 
 const options: RenderOptions = {
   now: new Date('2026-11-22T10:30:00Z'),

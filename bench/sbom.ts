@@ -1,0 +1,242 @@
+/**
+ * `npm run bench:sbom`: how fast and how lean `vigil sbom` reads an image, against the floor of
+ * simply decompressing and listing the same layers (`gzip -dc LAYER | tar -t`).
+ *
+ * 1. A generated image: 4 gzip layers, >= 1 GiB of tar and >= 50,000 files, text that compresses
+ *    about 3:1, a dpkg database of 400 packages. Built once into ~/.cache/vigil-bench (minutes).
+ *    Cold scan from the OCI layout and from a loopback docker-registry, warm scan, peak RSS.
+ * 2. A real Debian bookworm minbase (debootstrap, when available): cold, warm, peak RSS.
+ *
+ * Every scan runs the CLI in a fresh process under /usr/bin/time, so RSS is the whole process's.
+ * Figures are printed; docs/benchmarks.md records them with the machine.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, homedir, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parseImageRef } from '../src/image/index.ts';
+import { pushOciLayout } from '../src/image/registry/push.ts';
+import { type BuiltImage, buildImage, type FileContent } from '../test/support/build-image.ts';
+import { debianMinbase } from '../test/support/debian-rootfs.ts';
+import { startRegistry } from '../test/support/registry.ts';
+
+const run = promisify(execFile);
+const BIN = new URL('../src/cli/bin.ts', import.meta.url).pathname;
+const BENCH_DIR = process.env.VIGIL_BENCH_DIR ?? join(homedir(), '.cache', 'vigil-bench');
+const LAYERS = 4;
+const FILES_PER_LAYER = 13_000;
+const TARGET_BYTES_PER_LAYER = 300 * 1024 * 1024;
+
+interface Measured {
+  seconds: number;
+  maxRssMb: number;
+}
+
+/** Runs a command under GNU time; returns wall seconds and the peak RSS of the process tree's largest process. */
+async function timed(command: string, args: readonly string[]): Promise<Measured> {
+  const { stderr } = await run('/usr/bin/time', ['-f', 'VIGIL_TIME %e %M', command, ...args], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const line = stderr.split('\n').find((l) => l.startsWith('VIGIL_TIME'));
+  if (!line) throw new Error(`no timing from ${command}: ${stderr}`);
+  const [, seconds, kb] = line.split(' ');
+  return { seconds: Number(seconds), maxRssMb: Number(kb) / 1024 };
+}
+
+function vigil(args: readonly string[]): Promise<Measured> {
+  return timed(process.execPath, [BIN, 'sbom', ...args, '-q', '-f', 'json', '-o', '/dev/null']);
+}
+
+/** A deterministic PRNG (mulberry32), so the generated image is the same on every machine. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 8 MiB of words from a 4,096-word vocabulary: gzip gets about 3:1 on it, like source and text files. */
+function corpus(random: () => number): Buffer {
+  const letters = 'abcdefghijklmnopqrstuvwxyz0123456789_';
+  const words = Array.from({ length: 4096 }, () => {
+    const length = 2 + Math.floor(random() * 10);
+    let word = '';
+    for (let i = 0; i < length; i++) word += letters[Math.floor(random() * letters.length)];
+    return word;
+  });
+  const parts: string[] = [];
+  let size = 0;
+  while (size < 8 * 1024 * 1024) {
+    const word = words[Math.floor(random() * words.length)] as string;
+    const sep = random() < 0.08 ? '\n' : ' ';
+    parts.push(word, sep);
+    size += word.length + 1;
+  }
+  return Buffer.from(parts.join(''));
+}
+
+function dpkgStatus(count: number): string {
+  const stanzas: string[] = [];
+  for (let i = 0; i < count; i++) {
+    stanzas.push(
+      [
+        `Package: bench-pkg-${i}`,
+        'Status: install ok installed',
+        'Architecture: amd64',
+        `Source: bench-src-${Math.floor(i / 3)}`,
+        `Version: 1.${i % 17}.${i}-${(i % 5) + 1}`,
+        'Description: generated benchmark package',
+        '',
+      ].join('\n'),
+    );
+  }
+  return stanzas.join('\n');
+}
+
+async function generatedImage(): Promise<BuiltImage> {
+  const layoutDir = join(BENCH_DIR, 'sbom-generated');
+  const manifestFile = join(layoutDir, 'built.json');
+  if (existsSync(manifestFile)) return JSON.parse(await readFile(manifestFile, 'utf8')) as BuiltImage;
+  await rm(layoutDir, { recursive: true, force: true });
+  console.log(`building the generated image into ${layoutDir} (once; a few minutes)...`);
+  const random = prng(20261201);
+  const text = corpus(random);
+  const layers = [];
+  for (let layer = 0; layer < LAYERS; layer++) {
+    const files: Record<string, FileContent> = {};
+    const mean = TARGET_BYTES_PER_LAYER / FILES_PER_LAYER;
+    for (let i = 0; i < FILES_PER_LAYER; i++) {
+      // mostly small files, a long tail of larger ones, as in application images
+      const size = Math.floor(random() < 0.9 ? random() * mean : mean * (4 + random() * 10));
+      const offset = Math.floor(random() * (text.length - size));
+      files[`opt/app${layer}/d${i % 97}/f${i}.txt`] = text.subarray(offset, offset + size);
+    }
+    if (layer === 0) {
+      files['etc/os-release'] = 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n';
+      files['var/lib/dpkg/status'] = dpkgStatus(400);
+    }
+    layers.push({ files, createdBy: `generated layer ${layer}` });
+  }
+  const image = await buildImage({ layers, refName: 'bench' }, layoutDir);
+  await writeFile(manifestFile, JSON.stringify(image));
+  return image;
+}
+
+/** The floor: decompress and list every layer with the system's own tools, layer after layer. */
+async function floor(image: BuiltImage, decompress: string): Promise<Measured> {
+  let seconds = 0;
+  let maxRssMb = 0;
+  for (const layer of image.layers) {
+    const blob = join(image.layoutDir, 'blobs', 'sha256', layer.digest.slice(7));
+    const m = await timed('sh', ['-c', `${decompress} < '${blob}' | tar -t > /dev/null`]);
+    seconds += m.seconds;
+    maxRssMb = Math.max(maxRssMb, m.maxRssMb);
+  }
+  return { seconds, maxRssMb };
+}
+
+function row(label: string, m: Measured, base?: Measured): string {
+  const ratio = base ? `${(m.seconds / base.seconds).toFixed(2)}x floor` : '';
+  return `${label.padEnd(44)} ${m.seconds.toFixed(2).padStart(7)} s  ${m.maxRssMb.toFixed(0).padStart(5)} MB  ${ratio}`;
+}
+
+async function benchGenerated(): Promise<void> {
+  const image = await generatedImage();
+  const tarBytes = image.layers.reduce((sum, l) => sum + l.tarSize, 0);
+  const blobBytes = image.layers.reduce((sum, l) => sum + l.size, 0);
+  console.log(
+    `\ngenerated image: ${LAYERS} layers, ${LAYERS * FILES_PER_LAYER} files, ${(tarBytes / 2 ** 30).toFixed(2)} GiB tar, ` +
+      `${(blobBytes / 2 ** 20).toFixed(0)} MiB gzip (${(tarBytes / blobBytes).toFixed(2)}:1)`,
+  );
+  const base = await floor(image, 'gzip -dc');
+  console.log(row('floor: gzip -dc | tar -t, all layers', base));
+  const work = await mkdtemp(join(tmpdir(), 'vigil-bench-'));
+  try {
+    const cache = join(work, 'cache');
+    const cold = await vigil([`oci:${image.layoutDir}`, '--cache-dir', cache]);
+    console.log(row('vigil sbom oci: cold', cold, base));
+    const warm = await vigil([`oci:${image.layoutDir}`, '--cache-dir', cache]);
+    console.log(row('vigil sbom oci: warm (inventory cache)', warm));
+    const noCache = await vigil([`oci:${image.layoutDir}`, '--no-cache']);
+    console.log(row('vigil sbom oci: --no-cache', noCache, base));
+    if (!existsSync('/usr/bin/docker-registry')) {
+      console.log('registry: skipped (apt-get install docker-registry)');
+      return;
+    }
+    const registry = await startRegistry();
+    try {
+      const ref = `${registry.host}/bench/generated:1`;
+      await pushOciLayout(image.layoutDir, parseImageRef(ref), { insecure: true });
+      const fromRegistry = await vigil([ref, '--insecure', '--cache-dir', join(work, 'cache-registry')]);
+      console.log(row('vigil sbom from loopback registry: cold', fromRegistry, base));
+      const warmRegistry = await vigil([ref, '--insecure', '--cache-dir', join(work, 'cache-registry')]);
+      console.log(row('vigil sbom from loopback registry: warm', warmRegistry));
+    } finally {
+      await registry.stop();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function benchMinbase(): Promise<void> {
+  const made = await debianMinbase();
+  if ('skip' in made) {
+    console.log(`\nDebian minbase: skipped (${made.skip})`);
+    return;
+  }
+  const layoutDir = join(BENCH_DIR, 'sbom-minbase');
+  if (!existsSync(join(layoutDir, 'index.json'))) {
+    await buildImage(
+      {
+        layers: [
+          {
+            tar: () =>
+              spawn('tar', ['-C', made.rootfs, '--numeric-owner', '-cf', '-', '.'], {
+                stdio: ['ignore', 'pipe', 'inherit'],
+              }).stdout,
+          },
+        ],
+        refName: 'minbase',
+      },
+      layoutDir,
+    );
+  }
+  const index = JSON.parse(await readFile(join(layoutDir, 'index.json'), 'utf8'));
+  const manifest = JSON.parse(
+    await readFile(join(layoutDir, 'blobs', 'sha256', index.manifests[0].digest.slice(7)), 'utf8'),
+  );
+  const blob = join(layoutDir, 'blobs', 'sha256', manifest.layers[0].digest.slice(7));
+  console.log(
+    `\nDebian bookworm minbase (debootstrap): one gzip layer of ${((await stat(blob)).size / 2 ** 20).toFixed(0)} MiB`,
+  );
+  const base = await timed('sh', ['-c', `gzip -dc < '${blob}' | tar -t > /dev/null`]);
+  console.log(row('floor: gzip -dc | tar -t', base));
+  const work = await mkdtemp(join(tmpdir(), 'vigil-bench-'));
+  try {
+    const cache = join(work, 'cache');
+    console.log(row('vigil sbom oci: cold', await vigil([`oci:${layoutDir}`, '--cache-dir', cache]), base));
+    console.log(row('vigil sbom oci: warm', await vigil([`oci:${layoutDir}`, '--cache-dir', cache])));
+    console.log(row('vigil sbom dir: (rootfs walk, never cached)', await vigil([`dir:${made.rootfs}`])));
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+  console.log(`${'scan'.padEnd(44)} ${'wall'.padStart(9)}  ${'peak RSS'.padStart(8)}`);
+  await mkdir(BENCH_DIR, { recursive: true });
+  const only = process.argv[2];
+  if (only !== 'minbase') await benchGenerated();
+  if (only !== 'generated') await benchMinbase();
+}
+
+await main();
