@@ -10,6 +10,7 @@ import { capturePaths, collectLayer, isCaptured } from './collect-layer.ts';
 import { extractorIds, extractorsKey } from './extractor-key.ts';
 import { LayerCache, type LayerContribution } from './layer-cache.ts';
 import { MergedFilesystem, type MergedView } from './merged-fs.ts';
+import { dropOsOwned } from './os-owned.ts';
 
 export type ProgressEvent =
   | { readonly type: 'image'; readonly image: ResolvedImage; readonly cached: boolean }
@@ -205,6 +206,7 @@ async function extractAll(
       packages.push({ ...pkg, layerIndex, ...(diffId ? { layerDiffId: diffId } : {}) });
     }
   }
+  const { kept } = dropOsOwned(packages);
 
   return {
     schemaVersion: 1,
@@ -223,7 +225,7 @@ async function extractAll(
       ...(image.repoTags ? { repoTags: image.repoTags } : {}),
     },
     ...(distro ? { distro } : {}),
-    packages: packages.sort(comparePackages),
+    packages: kept.sort(comparePackages),
     warnings,
     extractors: extractorIds(options.extractors),
     createdAt: (options.now?.() ?? new Date()).toISOString(),
