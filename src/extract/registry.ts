@@ -1,3 +1,4 @@
+import { javaExtractor } from './lang/java/index.ts';
 import { apkExtractor } from './os/apk/index.ts';
 import { dpkgExtractor } from './os/dpkg/index.ts';
 import { releaseExtractor } from './os/release/index.ts';
@@ -5,4 +6,10 @@ import { rpmExtractor } from './os/rpm/index.ts';
 import type { Extractor } from './types.ts';
 
 /** Every extractor, one line each; registry.test.ts fails when a folder is missing here. */
-export const extractors: readonly Extractor[] = [releaseExtractor, dpkgExtractor, apkExtractor, rpmExtractor];
+export const extractors: readonly Extractor[] = [
+  releaseExtractor,
+  dpkgExtractor,
+  apkExtractor,
+  rpmExtractor,
+  javaExtractor,
+];

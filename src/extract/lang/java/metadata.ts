@@ -1,0 +1,186 @@
+/**
+ * What a Java archive says about itself: `META-INF/MANIFEST.MF` (JAR File Specification, "JAR
+ * Manifest": https://docs.oracle.com/en/java/javase/21/docs/specs/jar/jar.html#jar-manifest),
+ * `pom.properties` written by maven-archiver (java.util.Properties text format), and the file name.
+ */
+
+/** groupId:artifactId@version as Maven coordinates; groupId may be unknown */
+export interface MavenCoordinates {
+  readonly groupId?: string;
+  readonly artifactId: string;
+  readonly version: string;
+}
+
+/** The main section of a manifest: attribute name → value, names as written. */
+export type ManifestAttributes = ReadonlyMap<string, string>;
+
+/**
+ * Parses the main section of a manifest. Per the spec a line ends in CR LF, LF or CR; a line that
+ * starts with one space continues the previous value (joined without the space, as
+ * java.util.jar.Attributes does); the main section ends at the first empty line, and the sections
+ * after it describe entries, not the archive. Lines without "name:" are skipped.
+ */
+export function parseManifest(text: string): ManifestAttributes {
+  const attributes = new Map<string, string>();
+  let pending: string | undefined;
+  const flush = (): void => {
+    if (pending === undefined) return;
+    const colon = pending.indexOf(':');
+    if (colon > 0) {
+      const name = pending.slice(0, colon).trim();
+      const value = pending.slice(colon + 1).trim();
+      if (name !== '' && !attributes.has(name)) attributes.set(name, value);
+    }
+    pending = undefined;
+  };
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    if (line === '') break;
+    if (line.startsWith(' ')) {
+      if (pending !== undefined) pending += line.slice(1);
+      continue;
+    }
+    flush();
+    pending = line;
+  }
+  flush();
+  return attributes;
+}
+
+/** a usable attribute value: set, and not a build-time placeholder ("%bundleName", "${version}") */
+function attribute(manifest: ManifestAttributes, name: string): string | undefined {
+  const value = manifest.get(name)?.trim();
+  if (!value || value.startsWith('%') || value.includes('${')) return undefined;
+  return value;
+}
+
+/** "org.example.core;singleton:=true" → "org.example.core" (OSGi header parameters dropped) */
+function bundleSymbolicName(manifest: ManifestAttributes): string | undefined {
+  const value = attribute(manifest, 'Bundle-SymbolicName');
+  const name = value?.split(';')[0]?.trim();
+  return name || undefined;
+}
+
+/**
+ * Coordinates from manifest attributes, in the order Trivy's jar parser (pkg/dependency/parser/
+ * java/jar/parse.go, determineGroupID/ArtifactID/Version) and Syft's java cataloger consult them:
+ * groupId from Implementation-Vendor-Id, else the Bundle-SymbolicName up to its last dot, else a
+ * vendor; artifactId from Implementation-Title, Specification-Title, Bundle-Name; version from
+ * Implementation-Version, Specification-Version, Bundle-Version. Needs at least a title and a version.
+ */
+export function manifestCoordinates(manifest: ManifestAttributes): MavenCoordinates | undefined {
+  const symbolic = bundleSymbolicName(manifest);
+  const lastDot = symbolic?.lastIndexOf('.') ?? -1;
+  const groupId =
+    attribute(manifest, 'Implementation-Vendor-Id') ??
+    (symbolic !== undefined && lastDot > 0 ? symbolic.slice(0, lastDot) : symbolic) ??
+    attribute(manifest, 'Implementation-Vendor') ??
+    attribute(manifest, 'Specification-Vendor');
+  const artifactId =
+    attribute(manifest, 'Implementation-Title') ??
+    attribute(manifest, 'Specification-Title') ??
+    attribute(manifest, 'Bundle-Name');
+  const version =
+    attribute(manifest, 'Implementation-Version') ??
+    attribute(manifest, 'Specification-Version') ??
+    attribute(manifest, 'Bundle-Version');
+  if (!artifactId || !version) return undefined;
+  return { ...(groupId ? { groupId } : {}), artifactId, version };
+}
+
+/**
+ * Declared licenses: Jenkins plugins write `Plugin-License-Name`, `Plugin-License-Name-2` ...;
+ * OSGi bundles write `Bundle-License` as a comma-separated list of "id;link=..." clauses
+ * (OSGi Core 8, 3.2.1.10), of which the ids are kept.
+ */
+export function manifestLicenses(manifest: ManifestAttributes): string[] {
+  const jenkins = [...manifest.entries()]
+    .filter(([name]) => name === 'Plugin-License-Name' || /^Plugin-License-Name-\d+$/.test(name))
+    .map(([, value]) => value.trim())
+    .filter((value) => value !== '');
+  if (jenkins.length > 0) return jenkins;
+  const bundle = attribute(manifest, 'Bundle-License');
+  if (!bundle || bundle === '<<EXTERNAL>>') return [];
+  return splitUnquoted(bundle, ',')
+    .map((clause) => splitUnquoted(clause, ';')[0]!.trim().replace(/^"|"$/g, ''))
+    .filter((id) => id !== '');
+}
+
+/** splits on `separator` outside double quotes (OSGi header syntax quotes values with commas) */
+function splitUnquoted(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\' && quoted) i++;
+    else if (c === '"') quoted = !quoted;
+    else if (c === separator && !quoted) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
+/**
+ * java.util.Properties.load text format, the subset maven-archiver writes and people edit: "#"/"!"
+ * comments, key ends at the first unescaped "=", ":" or whitespace, backslash continues a line,
+ * backslash escapes (\t \n \r \f \uXXXX, anything else stands for itself).
+ */
+export function parseProperties(text: string): Map<string, string> {
+  const properties = new Map<string, string>();
+  const lines = text.split(/\r\n|\r|\n/);
+  for (let i = 0; i < lines.length; i++) {
+    let logical = lines[i]!.replace(/^[ \t\f]+/, '');
+    if (logical === '' || logical.startsWith('#') || logical.startsWith('!')) continue;
+    while (endsWithOddBackslashes(logical) && i + 1 < lines.length) {
+      logical = logical.slice(0, -1) + lines[++i]!.replace(/^[ \t\f]+/, '');
+    }
+    if (endsWithOddBackslashes(logical)) logical = logical.slice(0, -1);
+    let keyEnd = 0;
+    while (keyEnd < logical.length && !/[=: \t\f]/.test(logical[keyEnd]!)) keyEnd += logical[keyEnd] === '\\' ? 2 : 1;
+    keyEnd = Math.min(keyEnd, logical.length);
+    let valueStart = keyEnd;
+    while (valueStart < logical.length && /[ \t\f]/.test(logical[valueStart]!)) valueStart++;
+    if (valueStart < logical.length && /[=:]/.test(logical[valueStart]!)) valueStart++;
+    while (valueStart < logical.length && /[ \t\f]/.test(logical[valueStart]!)) valueStart++;
+    properties.set(unescapeProperty(logical.slice(0, keyEnd)), unescapeProperty(logical.slice(valueStart)));
+  }
+  return properties;
+}
+
+function endsWithOddBackslashes(line: string): boolean {
+  let count = 0;
+  for (let i = line.length - 1; i >= 0 && line[i] === '\\'; i--) count++;
+  return count % 2 === 1;
+}
+
+const ESCAPES: Record<string, string> = { t: '\t', n: '\n', r: '\r', f: '\f' };
+
+function unescapeProperty(text: string): string {
+  if (!text.includes('\\')) return text;
+  return text.replace(/\\(u[0-9a-fA-F]{4}|.)/gs, (_, escaped: string) =>
+    escaped.length === 5 ? String.fromCharCode(Number.parseInt(escaped.slice(1), 16)) : (ESCAPES[escaped] ?? escaped),
+  );
+}
+
+/** pom.properties → coordinates; undefined without artifactId and version (Syft and Trivy skip those too) */
+export function pomCoordinates(text: string): MavenCoordinates | undefined {
+  const properties = parseProperties(text);
+  const groupId = properties.get('groupId')?.trim();
+  const artifactId = properties.get('artifactId')?.trim();
+  const version = properties.get('version')?.trim();
+  if (!artifactId || !version) return undefined;
+  return { ...(groupId ? { groupId } : {}), artifactId, version };
+}
+
+/**
+ * "spring-core-5.3.4-SNAPSHOT.jar" → spring-core 5.3.4-SNAPSHOT: the version starts at the first
+ * "-<digit>" (Trivy's jarFileRegEx, widened to every archive extension). Undefined for "app.jar".
+ */
+export function fileNameCoordinates(fileName: string): MavenCoordinates | undefined {
+  const match = /^([A-Za-z0-9._-]*[^-*])-(\d[^\s/]*)\.(?:jar|war|ear|jpi|hpi)$/i.exec(fileName);
+  if (!match) return undefined;
+  return { artifactId: match[1]!, version: match[2]! };
+}
