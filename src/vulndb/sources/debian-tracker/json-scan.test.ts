@@ -45,13 +45,14 @@ describe('members and elements', () => {
       { expand: ['v'] },
       [
         { kind: 'member', key: 'n', text: '2' },
+        { kind: 'array', key: 'v' },
         { kind: 'element', key: 'v', index: 0, text: '{"id": 1}' },
         { kind: 'element', key: 'v', index: 1, text: '"two"' },
         { kind: 'element', key: 'v', index: 2, text: '3' },
         { kind: 'member', key: 't', text: '"x"' },
       ],
     ],
-    ['expanded empty array', '{"v": []}', { expand: ['v'] }, []],
+    ['expanded empty array', '{"v": []}', { expand: ['v'] }, [{ kind: 'array', key: 'v' }]],
     [
       'expanded member that is not an array',
       '{"v": {"a": 1}}',

@@ -11,6 +11,8 @@ import { VigilError } from '../../../core/errors.ts';
 export type JsonScanEvent =
   /** a top-level member not in `expand` (or in `expand` but not an array) */
   | { readonly kind: 'member'; readonly key: string; readonly text: string }
+  /** the top-level member `key`, named in `expand`, is an array: its elements follow */
+  | { readonly kind: 'array'; readonly key: string }
   /** one element of the top-level array member `key` */
   | { readonly kind: 'element'; readonly key: string; readonly index: number; readonly text: string }
   /** a value larger than `maxValueChars`: scanned past, not kept */
@@ -234,6 +236,7 @@ export class JsonScanner {
       if (i === n) return n;
       const c = chunk.charCodeAt(i);
       if (this.#pendingArray && c === 0x5b) {
+        events.push({ kind: 'array', key: this.#key });
         this.#state = 'element-or-end';
         this.#index = 0;
         this.#afterComma = false;
