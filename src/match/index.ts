@@ -1,0 +1,185 @@
+import type { VulnDbReader } from '../core/osv.ts';
+import type { Finding, Inventory, Package } from '../core/types.ts';
+import { groupByAlias } from './dedupe.ts';
+import { type DistroStatus, type DistroTarget, distroState, distroTarget, hasUbuntuProPackages } from './distro.ts';
+import { buildFinding, type Candidate } from './finding.ts';
+import { CompiledCache, type Lookup, matchPackage, memoisedLookup, orderable } from './match-package.ts';
+import { installedVersion, isLanguageEcosystem, schemeForEcosystem } from './schemes.ts';
+
+export { groupByAlias } from './dedupe.ts';
+export type { DistroState, DistroStatus } from './distro.ts';
+export { endOfLife } from './eol.ts';
+export { compileAffected, evaluateAffected } from './ranges.ts';
+export { schemeForEcosystem } from './schemes.ts';
+export { chooseSeverity, scoreVector } from './severity.ts';
+
+export interface MatchOptions {
+  /** the clock for end-of-life decisions (default: now) */
+  readonly now?: Date;
+  /**
+   * Ubuntu: also match "Ubuntu:Pro:<release>:LTS" records. Default: detected, true when an
+   * installed package carries an ESM version ("+esm1"), which only Ubuntu Pro systems install.
+   */
+  readonly ubuntuPro?: boolean;
+}
+
+export interface MatchResult {
+  /** sorted by package name, version, location, then finding id */
+  readonly findings: Finding[];
+  /** what could not be matched and why (GIT ranges, unparsable versions, unsupported distro ...) */
+  readonly notes: string[];
+  readonly distroStatus: DistroStatus;
+}
+
+/** notes are capped so a hostile or broken dataset cannot grow a report without bound */
+const MAX_NOTES = 1000;
+
+/** Compiled ranges survive between calls: re-matching stored inventories is the common case. */
+const sharedCache = new CompiledCache();
+
+/**
+ * Every vulnerability the DB knows for the inventory's packages: language packages by their OSV
+ * ecosystem and name, OS packages against the distro release's OSV ecosystem (Debian/Ubuntu via
+ * source package, Alpine via origin, rpm via binary and source rpm name), one finding per
+ * vulnerability and package after de-duplication by alias.
+ */
+export function matchInventory(inventory: Inventory, db: VulnDbReader, options: MatchOptions = {}): MatchResult {
+  const notes = new Set<string>();
+  const note = (message: string) => {
+    if (notes.size < MAX_NOTES) notes.add(message);
+  };
+  const now = options.now ?? new Date();
+  const ubuntuPro = options.ubuntuPro ?? hasUbuntuProPackages(inventory.packages);
+  const knownEcosystems = new Set(db.ecosystems());
+  const target = inventory.distro === undefined ? undefined : distroTarget(inventory.distro, ubuntuPro);
+  const distroStatus = statusOf(inventory, target, knownEcosystems, now, ubuntuPro, note);
+  const records = memoisedLookup(db);
+  const findings: Finding[] = [];
+  let osPackagesSkipped = 0;
+
+  for (const pkg of inventory.packages) {
+    const lookup = pkg.ecosystem !== undefined ? languageLookup(pkg, note) : osLookup(pkg, target);
+    if (lookup === undefined) {
+      if (pkg.ecosystem === undefined) osPackagesSkipped++;
+      continue;
+    }
+    const scheme = schemeForEcosystem(lookup.baseEcosystem) as string;
+    if (!orderable(scheme, lookup.version)) {
+      note(`${pkg.name}: version ${JSON.stringify(pkg.version)} is not a valid ${scheme} version; not matched`);
+      continue;
+    }
+    const candidates = matchPackage(lookup, records, sharedCache, note);
+    if (candidates.length === 0) continue;
+    const matched = { pkg, ecosystem: lookup.ecosystemLabel, scheme };
+    for (const group of groupByAlias(candidates, (c: Candidate) => c.record)) {
+      findings.push(buildFinding(matched, group, db));
+    }
+  }
+  if (osPackagesSkipped > 0 && target !== undefined) {
+    note(`${osPackagesSkipped} OS package(s) not matched: their type does not fit ${target.ecosystem}`);
+  } else if (osPackagesSkipped > 0) {
+    note(`${osPackagesSkipped} OS package(s) not matched: no supported distro`);
+  }
+  findings.sort(byPackageThenId);
+  return { findings, notes: [...notes], distroStatus };
+}
+
+type LookupWithLabel = Lookup & { readonly ecosystemLabel: string };
+
+function languageLookup(pkg: Package, note: (m: string) => void): LookupWithLabel | undefined {
+  const ecosystem = pkg.ecosystem as string;
+  if (!isLanguageEcosystem(ecosystem)) {
+    note(`ecosystem ${JSON.stringify(ecosystem)} is not supported; ${pkg.name} not matched`);
+    return undefined;
+  }
+  const base = ecosystem.split(':')[0] as string;
+  return {
+    names: [pkg.name],
+    version: installedVersion(ecosystem, pkg.name, pkg.version, pkg.epoch),
+    baseEcosystem: base,
+    // "Maven:<repository URL>" and "Packagist:<repository URL>" name the same packages
+    accepts: () => true,
+    ecosystemLabel: ecosystem,
+  };
+}
+
+function osLookup(pkg: Package, target: DistroTarget | undefined): LookupWithLabel | undefined {
+  if (target === undefined || pkg.type !== target.packageType) return undefined;
+  const base = target.baseEcosystem;
+  let names: string[];
+  let version: string;
+  if (target.packageType === 'deb') {
+    // OSV Debian/Ubuntu records name source packages; a binNMU's binary version ("1.2-3+b1") differs
+    // from its source version, which is what the ranges use
+    names = [pkg.sourceName ?? pkg.name];
+    version = pkg.sourceVersion ?? pkg.version;
+  } else if (target.packageType === 'apk') {
+    names = [pkg.sourceName ?? pkg.name];
+    version = pkg.version;
+  } else {
+    // AlmaLinux records name binary rpms (ALSA-2023:1405 lists openssl-libs); SUSE, Rocky and the
+    // schema's other rpm ecosystems name the source rpm; Red Hat either: look up both
+    names = [pkg.name];
+    if (pkg.sourceName !== undefined && pkg.sourceName !== pkg.name) names.push(pkg.sourceName);
+    version = pkg.version;
+  }
+  return {
+    names,
+    version: installedVersion(base, pkg.name, version, pkg.epoch),
+    baseEcosystem: base,
+    accepts: (e) => target.accepts(e),
+    ecosystemLabel: target.ecosystem,
+  };
+}
+
+function statusOf(
+  inventory: Inventory,
+  target: DistroTarget | undefined,
+  known: ReadonlySet<string>,
+  now: Date,
+  ubuntuPro: boolean,
+  note: (m: string) => void,
+): DistroStatus {
+  const distro = inventory.distro;
+  if (distro === undefined) return { state: 'none', dataAvailable: false };
+  const base = {
+    id: distro.id,
+    ...(distro.versionId !== undefined && { versionId: distro.versionId }),
+  };
+  if (target === undefined) {
+    note(`distro ${distro.id} ${distro.versionId ?? ''} is not supported: OS packages were not matched`.trim());
+    return { ...base, state: 'unsupported', dataAvailable: false };
+  }
+  const { state, endOfLife } = distroState(target, now);
+  const dataAvailable = [...known].some((e) => target.accepts(e));
+  if (state === 'end-of-life') {
+    note(
+      `${target.ecosystem} reached end of life on ${endOfLife}: vulnerabilities found after that are not published for it`,
+    );
+  } else if (state === 'unknown-release') {
+    note(`${target.ecosystem}: release not in Vigil's end-of-life table`);
+  }
+  if (!dataAvailable)
+    note(`the vulnerability DB has no records for ${target.ecosystem}: OS packages could not be checked`);
+  return {
+    ...base,
+    ecosystem: target.ecosystem,
+    state,
+    ...(endOfLife !== undefined && { endOfLife }),
+    dataAvailable,
+    ...(target.baseEcosystem === 'Ubuntu' && { ubuntuPro }),
+  };
+}
+
+function byPackageThenId(a: Finding, b: Finding): number {
+  return (
+    cmp(a.package.name, b.package.name) ||
+    cmp(a.package.version, b.package.version) ||
+    cmp(a.package.locations.join('\n'), b.package.locations.join('\n')) ||
+    cmp(a.id, b.id)
+  );
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
