@@ -1,4 +1,5 @@
 import { javaExtractor } from './lang/java/index.ts';
+import { npmExtractor } from './lang/npm/index.ts';
 import { apkExtractor } from './os/apk/index.ts';
 import { dpkgExtractor } from './os/dpkg/index.ts';
 import { releaseExtractor } from './os/release/index.ts';
@@ -12,4 +13,5 @@ export const extractors: readonly Extractor[] = [
   apkExtractor,
   rpmExtractor,
   javaExtractor,
+  npmExtractor,
 ];
