@@ -1,0 +1,170 @@
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { normalizePackageName } from '../core/ecosystem.ts';
+import { VigilError } from '../core/errors.ts';
+import type { EpssEntry, KevEntry, NvdCvss, OsvRecord, VulnDbReader, VulnDbStatus } from '../core/osv.ts';
+import { readSchemaVersion, SCHEMA_VERSION } from './store-schema.ts';
+
+const HOW_TO_GET_ONE = 'run `vigil db update` to download one (or `vigil db import DIR` from a mirror)';
+
+/**
+ * Opens the vulnerability DB read-only. Throws VIGIL_DB_MISSING when there is none yet and
+ * VIGIL_DB_CORRUPT when the file is not a Vigil DB of this schema version.
+ */
+export function openVulnDb(path: string): VulnDbReader {
+  if (!existsSync(path)) {
+    throw new VigilError('VIGIL_DB_MISSING', `no vulnerability database at ${path}; ${HOW_TO_GET_ONE}`, { path });
+  }
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    const version = readSchemaVersion(db);
+    if (version !== SCHEMA_VERSION) {
+      const found = version === undefined ? 'is not a Vigil vulnerability database' : `has schema ${version}`;
+      throw new VigilError(
+        'VIGIL_DB_CORRUPT',
+        `${path} ${found}, this Vigil reads schema ${SCHEMA_VERSION}; ${HOW_TO_GET_ONE}`,
+        { path },
+      );
+    }
+    return new SqliteVulnDbReader(db, path);
+  } catch (err) {
+    db?.close();
+    if (err instanceof VigilError) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new VigilError(
+      'VIGIL_DB_CORRUPT',
+      `cannot read ${path}: ${reason}; ${HOW_TO_GET_ONE}`,
+      { path },
+      { cause: err },
+    );
+  }
+}
+
+interface IndexRow {
+  readonly rowid: number;
+  readonly id: string;
+  readonly modified: string;
+}
+
+/**
+ * `VulnDbReader` over the SQLite file with prepared statements. Parsed records are cached per row
+ * for the life of the reader: the matcher asks once per package, and many packages (every binary
+ * of one Debian source package) share records.
+ */
+class SqliteVulnDbReader implements VulnDbReader {
+  readonly #db: Database.Database;
+  readonly #path: string;
+  readonly #parsed = new Map<number, OsvRecord>();
+  readonly #byPackage: Database.Statement;
+  readonly #recordJson: Database.Statement;
+  readonly #kev: Database.Statement;
+  readonly #epss: Database.Statement;
+  readonly #nvd: Database.Statement;
+  #ecosystems: readonly string[] | undefined;
+
+  constructor(db: Database.Database, path: string) {
+    this.#db = db;
+    this.#path = path;
+    this.#byPackage = db.prepare(
+      `SELECT DISTINCT r.rowid AS rowid, r.id AS id, r.modified AS modified
+       FROM affected a JOIN records r ON r.rowid = a.record
+       WHERE a.base = ? AND a.name = ? AND r.withdrawn = 0`,
+    );
+    this.#recordJson = db.prepare('SELECT json FROM records WHERE rowid = ?').pluck();
+    this.#kev = db.prepare('SELECT json FROM kev WHERE cve_id = ?').pluck();
+    this.#epss = db.prepare('SELECT cve_id AS cveId, score, percentile, date FROM epss WHERE cve_id = ?');
+    this.#nvd = db.prepare('SELECT type, vector, base_score AS baseScore FROM nvd_cvss WHERE cve_id = ? ORDER BY type');
+  }
+
+  recordsFor(baseEcosystem: string, name: string): readonly OsvRecord[] {
+    const rows = this.#byPackage.all(baseEcosystem, normalizePackageName(baseEcosystem, name)) as IndexRow[];
+    if (rows.length === 0) return [];
+    // The same id published by several sources (a GHSA in two ecosystems' zips): the newest wins.
+    const newest = new Map<string, IndexRow>();
+    for (const row of rows) {
+      const seen = newest.get(row.id);
+      if (seen === undefined || Date.parse(row.modified) > Date.parse(seen.modified)) newest.set(row.id, row);
+    }
+    const records: OsvRecord[] = [];
+    for (const row of newest.values()) records.push(this.#record(row.rowid));
+    return records;
+  }
+
+  ecosystems(): readonly string[] {
+    this.#ecosystems ??= Object.freeze(
+      this.#db.prepare('SELECT name FROM ecosystems ORDER BY name').pluck().all() as string[],
+    );
+    return this.#ecosystems;
+  }
+
+  kev(cveId: string): KevEntry | undefined {
+    const json = this.#kev.get(cveId) as string | undefined;
+    return json === undefined ? undefined : (JSON.parse(json) as KevEntry);
+  }
+
+  epss(cveId: string): EpssEntry | undefined {
+    const row = this.#epss.get(cveId) as
+      | { cveId: string; score: number; percentile: number; date: string | null }
+      | undefined;
+    if (row === undefined) return undefined;
+    const { date, ...entry } = row;
+    return date === null ? entry : { ...entry, date };
+  }
+
+  nvdCvss(cveId: string): readonly NvdCvss[] {
+    const rows = this.#nvd.all(cveId) as Array<{ type: string; vector: string; baseScore: number | null }>;
+    return rows.map(({ baseScore, ...cvss }) =>
+      baseScore === null ? { cveId, ...cvss } : { cveId, ...cvss, baseScore },
+    );
+  }
+
+  status(): VulnDbStatus {
+    return readStatus(this.#db, this.#path);
+  }
+
+  close(): void {
+    this.#parsed.clear();
+    this.#db.close();
+  }
+
+  #record(rowid: number): OsvRecord {
+    let record = this.#parsed.get(rowid);
+    if (record === undefined) {
+      record = JSON.parse(this.#recordJson.get(rowid) as string) as OsvRecord;
+      this.#parsed.set(rowid, record);
+    }
+    return record;
+  }
+}
+
+export function readStatus(db: Database.Database, path: string): VulnDbStatus {
+  const meta = new Map(
+    (db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((row) => [
+      row.key,
+      row.value,
+    ]),
+  );
+  const rows = db
+    .prepare('SELECT name, records, updated_at, stale, last_error FROM sources ORDER BY name')
+    .all() as Array<{
+    name: string;
+    records: number;
+    updated_at: string | null;
+    stale: number;
+    last_error: string | null;
+  }>;
+  const builtAt = meta.get('built_at');
+  return {
+    path,
+    schemaVersion: Number(meta.get('schema_version')),
+    ...(builtAt !== undefined ? { builtAt } : {}),
+    sources: rows.map((row) => ({
+      name: row.name,
+      records: row.records,
+      stale: row.stale === 1,
+      ...(row.updated_at !== null ? { updatedAt: row.updated_at } : {}),
+      ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+    })),
+  };
+}

@@ -1,0 +1,261 @@
+import type Database from 'better-sqlite3';
+import { baseEcosystem, normalizePackageName } from '../core/ecosystem.ts';
+import type { EpssEntry, KevEntry, NvdCvss, OsvRecord } from '../core/osv.ts';
+import type { SourceItem } from './types.ts';
+
+/** What one source's update did, for `db update` output and the API. */
+export interface SourceCounts {
+  added: number;
+  updated: number;
+  unchanged: number;
+  /** records (or KEV/EPSS/NVD rows) the source no longer publishes */
+  removed: number;
+  skipped: number;
+  /** the first MAX_SKIP_REASONS skipped entries, with why */
+  skippedEntries: Array<{ readonly where: string; readonly reason: string }>;
+}
+
+export const MAX_SKIP_REASONS = 100;
+
+/**
+ * Applies one source's items to the DB inside one transaction: `commit` lands them whole (removing
+ * what the source no longer publishes), `rollback` restores the source's previous rows and marks it
+ * stale. The transaction spans the source's async iteration; nothing else writes to this file (it
+ * is the private copy that `updateDatabase` swaps in at the end).
+ */
+export class SourceSession {
+  readonly counts: SourceCounts = { added: 0, updated: 0, unchanged: 0, removed: 0, skipped: 0, skippedEntries: [] };
+  readonly #db: Database.Database;
+  readonly #source: string;
+  readonly #statements: Statements;
+
+  constructor(db: Database.Database, source: string) {
+    this.#db = db;
+    this.#source = source;
+    this.#statements = prepare(db);
+    db.exec('BEGIN');
+    db.exec('DELETE FROM seen_records; DELETE FROM seen_keys;');
+  }
+
+  apply(item: SourceItem): void {
+    switch (item.kind) {
+      case 'osv':
+        this.#applyRecord(item.record);
+        break;
+      case 'kev':
+        this.#applyKev(item.entry);
+        break;
+      case 'epss':
+        this.#applyEpss(item.entry);
+        break;
+      case 'nvd':
+        this.#applyNvd(item.cvss);
+        break;
+      case 'skipped':
+        this.counts.skipped++;
+        if (this.counts.skippedEntries.length < MAX_SKIP_REASONS) {
+          this.counts.skippedEntries.push({ where: item.where, reason: item.reason });
+        }
+        break;
+    }
+  }
+
+  /** The source arrived whole: drop what it no longer publishes, record its status, land it. */
+  commit(updatedAt: string): SourceCounts {
+    const s = this.#statements;
+    const source = this.#source;
+    const gone = this.#db
+      .prepare('SELECT rowid FROM records WHERE source = ? AND rowid NOT IN (SELECT rowid FROM seen_records)')
+      .pluck()
+      .all(source) as number[];
+    for (const rowid of gone) {
+      s.deleteAffected.run(rowid);
+      s.deleteAliases.run(rowid);
+      s.deleteRecord.run(rowid);
+    }
+    this.counts.removed += gone.length;
+    this.counts.removed += this.#db
+      .prepare("DELETE FROM kev WHERE source = ? AND cve_id NOT IN (SELECT key FROM seen_keys WHERE kind = 'kev')")
+      .run(source).changes;
+    this.counts.removed += this.#db
+      .prepare("DELETE FROM epss WHERE source = ? AND cve_id NOT IN (SELECT key FROM seen_keys WHERE kind = 'epss')")
+      .run(source).changes;
+    this.counts.removed += this.#db
+      .prepare(
+        `DELETE FROM nvd_cvss WHERE source = ?
+         AND (cve_id || char(0) || type || char(0) || vector) NOT IN (SELECT key FROM seen_keys WHERE kind = 'nvd')`,
+      )
+      .run(source).changes;
+    const records = this.#db
+      .prepare(
+        `SELECT (SELECT count(*) FROM records WHERE source = @source) + (SELECT count(*) FROM kev WHERE source = @source)
+              + (SELECT count(*) FROM epss WHERE source = @source) + (SELECT count(*) FROM nvd_cvss WHERE source = @source)`,
+      )
+      .pluck()
+      .get({ source }) as number;
+    this.#db
+      .prepare(
+        `INSERT INTO sources (name, records, updated_at, stale, last_error) VALUES (?, ?, ?, 0, NULL)
+         ON CONFLICT (name) DO UPDATE SET records = excluded.records, updated_at = excluded.updated_at,
+           stale = 0, last_error = NULL`,
+      )
+      .run(source, records, updatedAt);
+    this.#db.exec('COMMIT');
+    return this.counts;
+  }
+
+  /** The source failed or arrived partly: keep its previous rows whole and mark it stale. */
+  rollback(error: string): void {
+    if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+    this.#db
+      .prepare(
+        `INSERT INTO sources (name, records, stale, last_error) VALUES (?, 0, 1, ?)
+         ON CONFLICT (name) DO UPDATE SET stale = 1, last_error = excluded.last_error`,
+      )
+      .run(this.#source, error);
+  }
+
+  #applyRecord(record: OsvRecord): void {
+    const s = this.#statements;
+    const existing = s.selectRecord.get(this.#source, record.id) as { rowid: number; modified: string } | undefined;
+    // Incremental: a record whose `modified` is not newer than the stored one is left as it is.
+    if (existing !== undefined && !isNewer(record.modified, existing.modified)) {
+      s.markRecord.run(existing.rowid);
+      this.counts.unchanged++;
+      return;
+    }
+    const withdrawn = record.withdrawn !== undefined ? 1 : 0;
+    const json = JSON.stringify(record);
+    let rowid: number;
+    if (existing !== undefined) {
+      rowid = existing.rowid;
+      s.updateRecord.run(record.modified, withdrawn, json, rowid);
+      s.deleteAffected.run(rowid);
+      s.deleteAliases.run(rowid);
+      this.counts.updated++;
+    } else {
+      rowid = Number(s.insertRecord.run(this.#source, record.id, record.modified, withdrawn, json).lastInsertRowid);
+      this.counts.added++;
+    }
+    s.markRecord.run(rowid);
+    for (const alias of record.aliases ?? []) s.insertAlias.run(rowid, alias);
+    // OSV schema "withdrawn": the entry no longer applies; it stays stored but out of the index.
+    if (withdrawn) return;
+    for (const affected of record.affected ?? []) {
+      const pkg = affected.package;
+      if (pkg === undefined) continue;
+      s.insertAffected.run(
+        baseEcosystem(pkg.ecosystem),
+        normalizePackageName(pkg.ecosystem, pkg.name),
+        rowid,
+        pkg.ecosystem,
+      );
+    }
+  }
+
+  #applyKev(entry: KevEntry): void {
+    const json = JSON.stringify(entry);
+    const existing = this.#statements.selectKev.get(entry.cveId) as string | undefined;
+    this.#count(existing, existing === json);
+    this.#statements.upsertKev.run(entry.cveId, this.#source, json);
+    this.#statements.markKey.run('kev', entry.cveId);
+  }
+
+  #applyEpss(entry: EpssEntry): void {
+    const existing = this.#statements.selectEpss.get(entry.cveId) as
+      | { score: number; percentile: number; date: string | null }
+      | undefined;
+    const same =
+      existing?.score === entry.score &&
+      existing.percentile === entry.percentile &&
+      existing.date === (entry.date ?? null);
+    this.#count(existing, same);
+    this.#statements.upsertEpss.run(entry.cveId, this.#source, entry.score, entry.percentile, entry.date ?? null);
+    this.#statements.markKey.run('epss', entry.cveId);
+  }
+
+  #applyNvd(cvss: NvdCvss): void {
+    const existing = this.#statements.selectNvd.get(cvss.cveId, cvss.type, cvss.vector) as
+      | { base_score: number | null }
+      | undefined;
+    this.#count(existing, existing?.base_score === (cvss.baseScore ?? null));
+    this.#statements.upsertNvd.run(cvss.cveId, cvss.type, cvss.vector, cvss.baseScore ?? null, this.#source);
+    this.#statements.markKey.run('nvd', `${cvss.cveId}\0${cvss.type}\0${cvss.vector}`);
+  }
+
+  #count(existing: unknown, same: boolean): void {
+    if (existing === undefined) this.counts.added++;
+    else if (same) this.counts.unchanged++;
+    else this.counts.updated++;
+  }
+}
+
+/** RFC 3339 times compared as instants ("…Z" and "…+00:00", with or without fractions). */
+export function isNewer(candidate: string, stored: string): boolean {
+  const a = Date.parse(candidate);
+  const b = Date.parse(stored);
+  if (Number.isNaN(a) || Number.isNaN(b)) return candidate !== stored;
+  return a > b;
+}
+
+/** Refreshes the list `ecosystems()` answers from, after all sources landed. */
+export function rebuildEcosystems(db: Database.Database): void {
+  db.exec('DELETE FROM ecosystems; INSERT INTO ecosystems (name) SELECT DISTINCT ecosystem FROM affected;');
+}
+
+interface Statements {
+  selectRecord: Database.Statement;
+  insertRecord: Database.Statement;
+  updateRecord: Database.Statement;
+  deleteRecord: Database.Statement;
+  markRecord: Database.Statement;
+  insertAffected: Database.Statement;
+  deleteAffected: Database.Statement;
+  insertAlias: Database.Statement;
+  deleteAliases: Database.Statement;
+  selectKev: Database.Statement;
+  upsertKev: Database.Statement;
+  selectEpss: Database.Statement;
+  upsertEpss: Database.Statement;
+  selectNvd: Database.Statement;
+  upsertNvd: Database.Statement;
+  markKey: Database.Statement;
+}
+
+const statementCache = new WeakMap<Database.Database, Statements>();
+
+function prepare(db: Database.Database): Statements {
+  const cached = statementCache.get(db);
+  if (cached !== undefined) return cached;
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS seen_records (rowid INTEGER PRIMARY KEY);
+    CREATE TEMP TABLE IF NOT EXISTS seen_keys (kind TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;`);
+  const statements: Statements = {
+    selectRecord: db.prepare('SELECT rowid, modified FROM records WHERE source = ? AND id = ?'),
+    insertRecord: db.prepare('INSERT INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, ?)'),
+    updateRecord: db.prepare('UPDATE records SET modified = ?, withdrawn = ?, json = ? WHERE rowid = ?'),
+    deleteRecord: db.prepare('DELETE FROM records WHERE rowid = ?'),
+    markRecord: db.prepare('INSERT OR IGNORE INTO seen_records (rowid) VALUES (?)'),
+    insertAffected: db.prepare('INSERT OR IGNORE INTO affected (base, name, record, ecosystem) VALUES (?, ?, ?, ?)'),
+    deleteAffected: db.prepare('DELETE FROM affected WHERE record = ?'),
+    insertAlias: db.prepare('INSERT OR IGNORE INTO aliases (record, alias) VALUES (?, ?)'),
+    deleteAliases: db.prepare('DELETE FROM aliases WHERE record = ?'),
+    selectKev: db.prepare('SELECT json FROM kev WHERE cve_id = ?').pluck(),
+    upsertKev: db.prepare(
+      'INSERT INTO kev (cve_id, source, json) VALUES (?, ?, ?) ON CONFLICT (cve_id) DO UPDATE SET source = excluded.source, json = excluded.json',
+    ),
+    selectEpss: db.prepare('SELECT score, percentile, date FROM epss WHERE cve_id = ?'),
+    upsertEpss: db.prepare(
+      `INSERT INTO epss (cve_id, source, score, percentile, date) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (cve_id) DO UPDATE SET source = excluded.source, score = excluded.score,
+         percentile = excluded.percentile, date = excluded.date`,
+    ),
+    selectNvd: db.prepare('SELECT base_score FROM nvd_cvss WHERE cve_id = ? AND type = ? AND vector = ?'),
+    upsertNvd: db.prepare(
+      `INSERT INTO nvd_cvss (cve_id, type, vector, base_score, source) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (cve_id, type, vector) DO UPDATE SET base_score = excluded.base_score, source = excluded.source`,
+    ),
+    markKey: db.prepare('INSERT OR IGNORE INTO seen_keys (kind, key) VALUES (?, ?)'),
+  };
+  statementCache.set(db, statements);
+  return statements;
+}

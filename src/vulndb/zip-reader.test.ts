@@ -1,0 +1,146 @@
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isVigilError } from '../core/errors.ts';
+import { collect } from './testing.ts';
+import { readZipEntries, type ZipEntryResult } from './zip-reader.ts';
+import { writeZip, type ZipEntryOptions } from './zip-writer.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vigil-zip-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const MAX = 64 * 1024;
+
+function summary(results: ZipEntryResult[]): Array<[string, string]> {
+  return results.map((r) => [r.name, r.kind === 'entry' ? r.data.toString() : `bad: ${r.reason}`]);
+}
+
+describe('readZipEntries', () => {
+  it('reads deflated and stored entries in directory order', async () => {
+    const path = join(dir, 'ok.zip');
+    await writeZip(path, [
+      ['A.json', '{"a":1}'],
+      ['B.json', 'stored text', { method: 'store' }],
+      ['C.json', 'x'.repeat(5000)],
+    ]);
+    const results = await collect(readZipEntries(path, { maxEntryBytes: MAX }));
+    expect(summary(results)).toEqual([
+      ['A.json', '{"a":1}'],
+      ['B.json', 'stored text'],
+      ['C.json', 'x'.repeat(5000)],
+    ]);
+  });
+
+  it('reads entries larger than the read-ahead window', async () => {
+    const path = join(dir, 'big.zip');
+    const big = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
+    await writeZip(path, [
+      ['big.json', big, { method: 'store' }],
+      ['after.json', 'tail'],
+    ]);
+    const results = await collect(readZipEntries(path, { maxEntryBytes: 8 * 1024 * 1024 }));
+    expect(results.map((r) => r.kind)).toEqual(['entry', 'entry']);
+    expect(results[0]?.kind === 'entry' && results[0].data.equals(big)).toBe(true);
+  });
+
+  it.each<[string, string, Buffer | string, ZipEntryOptions, RegExp]>([
+    ['parent traversal', '../../etc/passwd.json', '{}', {}, /path traversal/],
+    ['nested traversal', 'a/../../b.json', '{}', {}, /path traversal/],
+    ['absolute path', '/etc/cron.d/x.json', '{}', {}, /absolute path/],
+    ['drive letter', 'C:\\x.json', '{}', {}, /absolute path/],
+    [
+      'bad deflate data',
+      'BAD.json',
+      '{"id":"x"}',
+      { tamper: () => Buffer.from([0xff, 0xff, 0xff, 0xff]) },
+      /bad deflate/,
+    ],
+    ['CRC mismatch', 'CRC.json', '{"id":"x"}', { claimedCrc: 12345 }, /CRC-32 mismatch/],
+    ['size the directory lies about', 'LIE.json', 'y'.repeat(100), { claimedSize: 10 }, /bytes, the directory says 10/],
+    ['entry over the bound', 'HUGE.json', 'z'.repeat(MAX + 1), {}, /over the 65536-byte bound/],
+    [
+      'deflate bomb under a small claimed size',
+      'BOMB.json',
+      '0'.repeat(MAX * 4),
+      { claimedSize: 100 },
+      /inflates past/,
+    ],
+  ])('reports %s as a bad entry and reads on', async (_case, name, content, options, reason) => {
+    const path = join(dir, 'hostile.zip');
+    await writeZip(path, [
+      ['FIRST.json', '1'],
+      [name, content, options],
+      ['LAST.json', '2'],
+    ]);
+    const results = await collect(readZipEntries(path, { maxEntryBytes: MAX }));
+    // yauzl turns backslashes into slashes (APPNOTE 4.4.17.1: "/" is the only separator)
+    expect(results.map((r) => r.name)).toEqual(['FIRST.json', name.replaceAll('\\', '/'), 'LAST.json']);
+    const bad = results[1];
+    expect(bad?.kind).toBe('bad');
+    expect(bad?.kind === 'bad' ? bad.reason : '').toMatch(reason);
+    expect(results[2]?.kind).toBe('entry');
+  });
+
+  it('skips names the caller does not want without reading them', async () => {
+    const path = join(dir, 'mixed.zip');
+    await writeZip(path, [
+      ['README.txt', 'hello'],
+      ['X-1.json', '{}'],
+      ['dir/', ''],
+    ]);
+    const results = await collect(readZipEntries(path, { maxEntryBytes: MAX, wants: (n) => n.endsWith('.json') }));
+    expect(results.map((r) => r.name)).toEqual(['X-1.json']);
+  });
+
+  it('throws VIGIL_SOURCE_INVALID for a truncated zip (no end of central directory)', async () => {
+    const path = join(dir, 'cut.zip');
+    await writeZip(path, [
+      ['A.json', '{}'],
+      ['B.json', '{}'],
+    ]);
+    await truncate(path, 40);
+    const error = await collect(
+      readZipEntries(path, { maxEntryBytes: MAX, label: 'https://mirror/npm/all.zip' }),
+    ).catch((err: unknown) => err);
+    expect(isVigilError(error, 'VIGIL_SOURCE_INVALID')).toBe(true);
+    expect((error as Error).message).toContain('https://mirror/npm/all.zip');
+  });
+
+  it('throws VIGIL_SOURCE_INVALID for a file that is not a zip', async () => {
+    const path = join(dir, 'text.zip');
+    await writeFile(path, 'not a zip at all');
+    await expect(collect(readZipEntries(path, { maxEntryBytes: MAX }))).rejects.toMatchObject({
+      code: 'VIGIL_SOURCE_INVALID',
+    });
+  });
+
+  it('yields the entries before a corrupt central-directory record, then throws', async () => {
+    const path = join(dir, 'corrupt-cd.zip');
+    await writeZip(path, [
+      ['A.json', 'a'],
+      ['B.json', 'b'],
+      ['C.json', 'c'],
+    ]);
+    const bytes = await readFile(path);
+    // the third central directory header: corrupt its signature
+    let found = -1;
+    for (let i = 0, seen = 0; i < bytes.length - 4; i++) {
+      if (bytes.readUInt32LE(i) === 0x02014b50 && ++seen === 3) found = i;
+    }
+    bytes.writeUInt32LE(0xdeadbeef, found);
+    await writeFile(path, bytes);
+    const seen: string[] = [];
+    const error = await (async () => {
+      for await (const entry of readZipEntries(path, { maxEntryBytes: MAX })) seen.push(entry.name);
+    })().catch((err: unknown) => err);
+    expect(seen).toEqual(['A.json', 'B.json']);
+    expect(isVigilError(error, 'VIGIL_SOURCE_INVALID')).toBe(true);
+  });
+});

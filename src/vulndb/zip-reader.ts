@@ -1,0 +1,160 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import { crc32, inflateRawSync } from 'node:zlib';
+import yauzl from 'yauzl';
+import { VigilError } from '../core/errors.ts';
+
+/**
+ * Reads a zip one entry at a time through its central directory (APPNOTE.TXT 4.3.12), never the
+ * whole archive: osv.dev's npm all.zip is hundreds of MB. yauzl walks the central directory
+ * (zip64 included); entry data is read here through a read-ahead window, because entries sit back
+ * to back in the order the central directory lists them, so one read serves many small entries.
+ *
+ * A bad entry (unsafe name, unknown method, bad deflate data, CRC mismatch, over the size bound)
+ * is reported and the walk goes on; a bad central directory ends the walk with VIGIL_SOURCE_INVALID
+ * after the entries read so far.
+ */
+
+export type ZipEntryResult =
+  | { readonly kind: 'entry'; readonly name: string; readonly data: Buffer }
+  | { readonly kind: 'bad'; readonly name: string; readonly reason: string };
+
+export interface ZipReadOptions {
+  /** the largest uncompressed entry accepted (a zip bomb stops here) */
+  readonly maxEntryBytes: number;
+  /** names the caller wants; others are not read */
+  readonly wants?: (name: string) => boolean;
+  readonly signal?: AbortSignal;
+  /** names the archive in error messages */
+  readonly label?: string;
+}
+
+const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+const LOCAL_HEADER_SIZE = 30;
+const WINDOW_BYTES = 1024 * 1024;
+const METHOD_STORED = 0;
+const METHOD_DEFLATE = 8;
+
+export async function* readZipEntries(path: string, options: ZipReadOptions): AsyncGenerator<ZipEntryResult> {
+  const label = options.label ?? path;
+  let zip: yauzl.ZipFile;
+  try {
+    // decodeStrings: false, so that yauzl does not reject the whole archive over one entry's
+    // unsafe name ("../x"): names are checked here, per entry.
+    zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false, decodeStrings: false });
+  } catch (err) {
+    throw invalid(label, err);
+  }
+  const file = await open(path, 'r');
+  const window = new ReadWindow(file);
+  try {
+    const entries = zip.eachEntry();
+    for (;;) {
+      let next: IteratorResult<yauzl.Entry>;
+      try {
+        next = await entries.next();
+      } catch (err) {
+        throw invalid(label, err);
+      }
+      if (next.done) break;
+      if (options.signal?.aborted) {
+        throw new VigilError('VIGIL_ABORTED', `reading ${label} was cancelled`, {}, { cause: options.signal.reason });
+      }
+      const entry = next.value;
+      const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
+      if (name.endsWith('/')) continue;
+      const unsafe = unsafeName(name);
+      if (unsafe !== undefined) {
+        yield { kind: 'bad', name, reason: unsafe };
+        continue;
+      }
+      if (options.wants !== undefined && !options.wants(name)) continue;
+      const result = await readEntry(window, entry, options.maxEntryBytes);
+      yield typeof result === 'string' ? { kind: 'bad', name, reason: result } : { kind: 'entry', name, data: result };
+    }
+  } finally {
+    zip.close();
+    await file.close();
+  }
+}
+
+/** Why a name cannot be a member of a flat archive, or undefined when it can. */
+function unsafeName(name: string): string | undefined {
+  if (name.includes('\0')) return 'name contains a NUL byte';
+  if (name.startsWith('/') || /^[a-z]:/i.test(name) || name.startsWith('\\')) return 'absolute path';
+  if (name.split(/[/\\]/).includes('..')) return 'path traversal ("..")';
+  return undefined;
+}
+
+/** The entry's bytes, or the reason they cannot be had. */
+async function readEntry(window: ReadWindow, entry: yauzl.Entry, maxEntryBytes: number): Promise<Buffer | string> {
+  if (entry.isEncrypted()) return 'encrypted entry';
+  if (entry.compressionMethod !== METHOD_STORED && entry.compressionMethod !== METHOD_DEFLATE) {
+    return `unsupported compression method ${entry.compressionMethod}`;
+  }
+  if (entry.uncompressedSize > maxEntryBytes || entry.compressedSize > maxEntryBytes) {
+    return `entry of ${entry.uncompressedSize} bytes is over the ${maxEntryBytes}-byte bound`;
+  }
+  const headerAt = entry.relativeOffsetOfLocalHeader;
+  // Guess the local extra field equals the central one; re-read when it does not.
+  const guess = LOCAL_HEADER_SIZE + entry.fileNameLength + entry.extraFieldLength + entry.compressedSize;
+  let chunk = await window.read(headerAt, guess);
+  if (chunk.length < LOCAL_HEADER_SIZE || chunk.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) {
+    return 'local file header is missing';
+  }
+  const dataStart = LOCAL_HEADER_SIZE + chunk.readUInt16LE(26) + chunk.readUInt16LE(28);
+  if (dataStart + entry.compressedSize > chunk.length) {
+    chunk = await window.read(headerAt, dataStart + entry.compressedSize);
+    if (dataStart + entry.compressedSize > chunk.length) return 'entry data runs past the end of the file';
+  }
+  const compressed = chunk.subarray(dataStart, dataStart + entry.compressedSize);
+  let data: Buffer;
+  if (entry.compressionMethod === METHOD_STORED) {
+    data = Buffer.from(compressed);
+  } else {
+    try {
+      // maxOutputLength bounds a lying uncompressedSize (deflate bombs).
+      data = inflateRawSync(compressed, { maxOutputLength: maxEntryBytes + 1 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        return `entry inflates past the ${maxEntryBytes}-byte bound`;
+      }
+      return `bad deflate data: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+  if (data.length > maxEntryBytes) return `entry inflates past the ${maxEntryBytes}-byte bound`;
+  if (data.length !== entry.uncompressedSize) {
+    return `entry is ${data.length} bytes, the directory says ${entry.uncompressedSize}`;
+  }
+  if (crc32(data) !== entry.crc32) return 'CRC-32 mismatch';
+  return data;
+}
+
+/** Positional reads through a window that is refilled only when a read falls outside it. */
+class ReadWindow {
+  readonly #file: FileHandle;
+  #backing = Buffer.alloc(0);
+  #start = 0;
+  #length = 0;
+
+  constructor(file: FileHandle) {
+    this.#file = file;
+  }
+
+  /** up to `length` bytes at `position` (fewer at the end of the file), valid until the next read */
+  async read(position: number, length: number): Promise<Buffer> {
+    if (position < this.#start || position + length > this.#start + this.#length) {
+      const size = Math.max(length, WINDOW_BYTES);
+      if (this.#backing.length < size) this.#backing = Buffer.allocUnsafe(size);
+      const { bytesRead } = await this.#file.read(this.#backing, 0, size, position);
+      this.#start = position;
+      this.#length = bytesRead;
+    }
+    const offset = position - this.#start;
+    return this.#backing.subarray(offset, Math.min(offset + length, this.#length));
+  }
+}
+
+function invalid(label: string, err: unknown): VigilError {
+  const reason = err instanceof Error ? err.message : String(err);
+  return new VigilError('VIGIL_SOURCE_INVALID', `${label} is not a readable zip: ${reason}`, { archive: label });
+}
