@@ -61,7 +61,9 @@ function refOf(value: unknown): string | undefined {
   return undefined;
 }
 
-function collectRoots(project: Json, roots: { prod: Set<string>; dev: Set<string> }): void {
+type Resolve = (name: string, ref: string) => string | undefined;
+
+function collectRoots(project: Json, roots: { prod: Set<string>; dev: Set<string> }, resolve: Resolve): void {
   for (const [field, set] of [
     ['dependencies', roots.prod],
     ['optionalDependencies', roots.prod],
@@ -71,7 +73,7 @@ function collectRoots(project: Json, roots: { prod: Set<string>; dev: Set<string
     if (!isObject(deps)) continue;
     for (const [name, value] of Object.entries(deps)) {
       const ref = refOf(value);
-      const id = ref === undefined ? undefined : refToId(name, ref);
+      const id = ref === undefined ? undefined : resolve(name, ref);
       if (id) set.add(id);
     }
   }
@@ -100,52 +102,67 @@ export function parsePnpmLock(text: string): LockParse {
   const lock = parsed.document;
   if (!lock) return { entries: [], warnings: [`invalid pnpm-lock.yaml: ${parsed.error}`], topLevelNames: [] };
   const warnings: string[] = [];
-  const roots = { prod: new Set<string>(), dev: new Set<string>() };
-  collectRoots(lock, roots);
-  if (isObject(lock.importers))
-    for (const project of Object.values(lock.importers)) if (isObject(project)) collectRoots(project, roots);
-
   const packages = isObject(lock.packages) ? lock.packages : {};
   const snapshots = isObject(lock.snapshots) ? lock.snapshots : {};
-  const graph = new Map<string, GraphNode & { name: string; version: string; dev?: boolean }>();
-  const addEdges = (id: string, entry: Json): void => {
-    const node = graph.get(id);
-    if (!node) return;
+  /** `hidden`: a local or linked package, kept for reachability but not reported (no registry version) */
+  const graph = new Map<string, GraphNode & { name: string; version: string; dev?: boolean; hidden?: boolean }>();
+  // tarball and git packages are keyed by URL ("@github.com/x/y/tarball/1.0") and referenced by it
+  const keyToId = new Map<string, string>();
+  for (const [key, entry] of Object.entries(packages)) {
+    const split = splitPackageKey(key);
+    const info = isObject(entry) ? entry : {};
+    const name = typeof info.name === 'string' ? info.name : split?.[0];
+    const version = typeof info.version === 'string' ? info.version : split?.[1];
+    if (!plausibleName(name) || !plausibleVersion(version)) {
+      if (!split) warnings.push(`package key ${key.slice(0, 100)} names no package`);
+      continue;
+    }
+    const hidden = validSemver(version, { loose: true }) === null;
+    const id = `${name}@${version}`;
+    keyToId.set(key.startsWith('/') ? key.slice(1) : key, id);
+    if (hidden) {
+      if (!graph.has(id)) graph.set(id, { name, version, dependsOn: [], hidden });
+      continue;
+    }
+    const known = graph.get(id);
+    if (!known) {
+      graph.set(id, { name, version, dependsOn: [], ...(typeof info.dev === 'boolean' ? { dev: info.dev } : {}) });
+    } else if (info.dev === false) {
+      known.dev = false;
+    }
+  }
+  const resolve: Resolve = (name, ref) => {
+    const bare = ref.startsWith('/') ? ref.slice(1) : ref;
+    return keyToId.get(bare) ?? keyToId.get(`${name}@${bare}`) ?? refToId(name, ref);
+  };
+  const addEdges = (id: string | undefined, entry: unknown): void => {
+    const node = id === undefined ? undefined : graph.get(id);
+    if (!node || !isObject(entry)) return;
     for (const field of ['dependencies', 'optionalDependencies']) {
       const deps = entry[field];
       if (!isObject(deps)) continue;
       for (const [name, value] of Object.entries(deps)) {
-        const target = typeof value === 'string' ? refToId(name, value) : undefined;
+        const target = typeof value === 'string' ? resolve(name, value) : undefined;
         if (target) (node.dependsOn as string[]).push(target);
       }
     }
   };
-  for (const [key, entry] of Object.entries(packages)) {
-    const split = splitPackageKey(key);
-    const info = isObject(entry) ? entry : {};
-    // tarball and git packages carry their own name and version
-    const name = typeof info.name === 'string' ? info.name : split?.[0];
-    const version = typeof info.version === 'string' ? info.version : split?.[1];
-    if (!plausibleName(name) || !plausibleVersion(version) || !validSemver(version, { loose: true })) {
-      if (!split) warnings.push(`package key ${key.slice(0, 100)} names no package`);
-      continue;
-    }
-    const id = split ? `${split[0]}@${split[1]}` : `${name}@${version}`;
-    if (!graph.has(id)) {
-      graph.set(id, { name, version, dependsOn: [], ...(typeof info.dev === 'boolean' ? { dev: info.dev } : {}) });
-    } else if (info.dev === false) {
-      graph.get(id)!.dev = false;
-    }
-    addEdges(id, info);
-  }
+  for (const [key, entry] of Object.entries(packages))
+    addEdges(keyToId.get(key.startsWith('/') ? key.slice(1) : key), entry);
   for (const [key, entry] of Object.entries(snapshots)) {
     const split = splitPackageKey(key);
-    if (split && isObject(entry)) addEdges(`${split[0]}@${split[1]}`, entry);
+    addEdges(keyToId.get(key) ?? (split ? `${split[0]}@${split[1]}` : undefined), entry);
+  }
+  const roots = { prod: new Set<string>(), dev: new Set<string>() };
+  collectRoots(lock, roots, resolve);
+  if (isObject(lock.importers)) {
+    for (const project of Object.values(lock.importers)) if (isObject(project)) collectRoots(project, roots, resolve);
   }
   const flags: Map<string, Flags> | undefined =
     roots.prod.size + roots.dev.size > 0 ? flagsFrom(graph, roots) : undefined;
   const entries = new LockEntries();
   for (const [id, node] of graph) {
+    if (node.hidden) continue;
     const flag = flags?.get(id);
     const dev = node.dev ?? flag?.dev;
     entries.add({
@@ -155,6 +172,6 @@ export function parsePnpmLock(text: string): LockParse {
       ...(dev !== undefined ? { dev } : {}),
     });
   }
-  const topLevelNames = [...new Set([...graph.values()].map((node) => node.name))];
+  const topLevelNames = [...new Set([...graph.values()].filter((node) => !node.hidden).map((node) => node.name))];
   return { entries: entries.list(), warnings, topLevelNames };
 }

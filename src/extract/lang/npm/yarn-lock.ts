@@ -31,6 +31,16 @@ export function descriptorName(descriptor: string): string {
   return at === -1 ? descriptor : descriptor.slice(0, at);
 }
 
+/**
+ * Registry packages only, as trivy's yarn parser keeps them: a plain range or tag, or `npm:`;
+ * file:, link:, portal:, exec:, git and tarball URLs (and unknown protocols) are not in the registry.
+ * Berry's `patch:` wraps a registry package and keeps its version.
+ */
+function fromRegistry(range: string): boolean {
+  const protocol = /^([a-z][a-z+.-]*):/i.exec(range)?.[1]?.toLowerCase();
+  return protocol === undefined || protocol === 'npm' || protocol === 'patch';
+}
+
 function splitDescriptors(key: string): string[] {
   return key
     .split(',')
@@ -54,7 +64,12 @@ function parseClassic(text: string, warnings: string[]): Map<string, YarnPackage
     // an alias: "alias@npm:real@^1.0.0" installs `real`
     if (range.startsWith('npm:')) name = descriptorName(range.slice(4));
     if (!version) warnings.push(`entry at line ${entryLine} (${first.slice(0, 100)}) has no version`);
-    else if (plausibleName(name) && plausibleVersion(version) && validSemver(version, { loose: true })) {
+    else if (
+      fromRegistry(range) &&
+      plausibleName(name) &&
+      plausibleVersion(version) &&
+      validSemver(version, { loose: true })
+    ) {
       const pkg = { id: `${name}@${version}`, name, version, dependencies, workspace: false };
       for (const descriptor of descriptors) byDescriptor.set(descriptor, pkg);
     }
@@ -112,7 +127,7 @@ function parseBerry(document: Record<string, unknown>, warnings: string[]): Map<
       const deps = entry[field];
       if (isObject(deps)) for (const [dep, range] of Object.entries(deps)) dependencies.set(dep, String(range));
     }
-    if (!workspace && entry.linkType === 'soft') continue;
+    if (!workspace && (entry.linkType === 'soft' || !fromRegistry(resolution.slice(name.length + 1)))) continue;
     if (!workspace && !(plausibleName(name) && plausibleVersion(version) && validSemver(version, { loose: true }))) {
       if (!version) warnings.push(`entry ${key.slice(0, 100)} has no version`);
       continue;
