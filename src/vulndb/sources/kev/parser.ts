@@ -20,7 +20,7 @@ export async function* parseKev(
 ): AsyncGenerator<SourceItem> {
   let sawCatalog = false;
   for await (const event of scanJson(input, { expand: ['vulnerabilities'], maxValueChars: 1024 * 1024 })) {
-    if (event.kind === 'member') {
+    if (event.kind === 'member' || (event.kind === 'oversize' && event.index === undefined)) {
       if (event.key === 'vulnerabilities') throw notKev('"vulnerabilities" is not an array');
       continue;
     }
