@@ -1,5 +1,6 @@
 import { javaExtractor } from './lang/java/index.ts';
 import { npmExtractor } from './lang/npm/index.ts';
+import { rubyExtractor } from './lang/ruby/index.ts';
 import { apkExtractor } from './os/apk/index.ts';
 import { dpkgExtractor } from './os/dpkg/index.ts';
 import { releaseExtractor } from './os/release/index.ts';
@@ -13,5 +14,6 @@ export const extractors: readonly Extractor[] = [
   apkExtractor,
   rpmExtractor,
   javaExtractor,
+  rubyExtractor,
   npmExtractor,
 ];
