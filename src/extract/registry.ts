@@ -1,3 +1,4 @@
+import { goExtractor } from './lang/go/index.ts';
 import { javaExtractor } from './lang/java/index.ts';
 import { npmExtractor } from './lang/npm/index.ts';
 import { rubyExtractor } from './lang/ruby/index.ts';
@@ -16,4 +17,5 @@ export const extractors: readonly Extractor[] = [
   javaExtractor,
   rubyExtractor,
   npmExtractor,
+  goExtractor,
 ];
