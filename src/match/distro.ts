@@ -170,30 +170,31 @@ export function distroTarget(distro: Distro, ubuntuPro: boolean): DistroTarget |
 }
 
 /**
- * SUSE and openSUSE: the release suffix is the product's marketing name, which the schema says
- * matches os-release PRETTY_NAME ("SUSE Linux Enterprise Server 15 SP5", "openSUSE Leap 15.5").
+ * SUSE and openSUSE: the release suffix is the product's marketing name, os-release PRETTY_NAME as
+ * the schema says, without the vendor word osv.dev drops ("SUSE Linux Enterprise Server 15 SP5" →
+ * "SUSE:Linux Enterprise Server 15 SP5", "openSUSE Leap 15.5" → "openSUSE:Leap 15.5").
  * SLES containers carry packages from SLE modules, whose advisories osv.dev files under
  * "SUSE:Linux Enterprise Module for <module> 15 SP5": those of the same service pack apply too.
  */
 function suseTarget(id: string, distro: Distro): DistroTarget | undefined {
   const opensuse = id.startsWith('opensuse');
   const base = opensuse ? 'openSUSE' : 'SUSE';
-  let product = distro.prettyName?.trim();
+  let product = distro.prettyName?.trim().replace(/^(?:openSUSE|SUSE)\s+/, '');
   if (product === undefined || product === '') {
     const v = distro.versionId;
-    if (id === 'opensuse-tumbleweed') product = 'openSUSE Tumbleweed';
+    if (id === 'opensuse-tumbleweed') product = 'Tumbleweed';
     else if (v === undefined) return undefined;
-    else if (id === 'opensuse-leap') product = `openSUSE Leap ${v}`;
+    else if (id === 'opensuse-leap') product = `Leap ${v}`;
     else if (id === 'sles') {
       const [maj, sp] = v.split('.');
-      product = `SUSE Linux Enterprise Server ${maj}${sp !== undefined && sp !== '0' ? ` SP${sp}` : ''}`;
+      product = `Linux Enterprise Server ${maj}${sp !== undefined && sp !== '0' ? ` SP${sp}` : ''}`;
     } else return undefined;
   }
   const ecosystem = `${base}:${product}`;
   const servicePack = /(\d+(?: SP\d+)?)$/.exec(product)?.[1];
   const modules =
     !opensuse && servicePack !== undefined
-      ? new RegExp(`^SUSE:Linux Enterprise Module for .+ ${servicePack.replace(/ /g, ' ')}$`)
+      ? new RegExp(`^SUSE:Linux Enterprise Module for .+ ${servicePack}$`)
       : undefined;
   return {
     baseEcosystem: base,
@@ -208,7 +209,7 @@ export function distroState(target: DistroTarget, now: Date): { state: DistroSta
   if (target.eol === undefined) {
     // rolling distros have no releases to retire
     const rolling = target.baseEcosystem === 'Wolfi' || target.baseEcosystem === 'Chainguard';
-    return { state: rolling || target.ecosystem === 'openSUSE:openSUSE Tumbleweed' ? 'supported' : 'unknown-release' };
+    return { state: rolling || target.ecosystem === 'openSUSE:Tumbleweed' ? 'supported' : 'unknown-release' };
   }
   const date = endOfLife(target.eol.table, target.eol.release);
   if (date === undefined) return { state: 'unknown-release' };
