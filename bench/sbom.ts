@@ -7,7 +7,7 @@
  *    Cold scan from the OCI layout and from a loopback docker-registry, warm scan, peak RSS.
  * 2. A real Debian bookworm minbase (debootstrap, when available): cold, warm, peak RSS.
  *
- * Every scan runs the CLI in a fresh process under /usr/bin/time, so RSS is the whole process's.
+ * Every scan runs the built CLI in a fresh process under /usr/bin/time, so RSS is the whole process's.
  * Figures are printed; docs/benchmarks.md records them with the machine.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -23,7 +23,9 @@ import { debianMinbase } from '../test/support/debian-rootfs.ts';
 import { startRegistry } from '../test/support/registry.ts';
 
 const run = promisify(execFile);
-const BIN = new URL('../src/cli/bin.ts', import.meta.url).pathname;
+// the compiled CLI, as users run it (`npm run build` first); running src/ through Node's type
+// stripping would add its own ~30 MB to every RSS figure
+const BIN = new URL('../dist/cli/bin.js', import.meta.url).pathname;
 const BENCH_DIR = process.env.VIGIL_BENCH_DIR ?? join(homedir(), '.cache', 'vigil-bench');
 const LAYERS = 4;
 const FILES_PER_LAYER = 13_000;
@@ -230,6 +232,7 @@ async function benchMinbase(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   console.log(`${'scan'.padEnd(44)} ${'wall'.padStart(9)}  ${'peak RSS'.padStart(8)}`);
