@@ -73,6 +73,7 @@ export async function updateDatabase(options: UpdateOptions): Promise<UpdateResu
   } finally {
     db?.close();
     rmSync(building, { force: true });
+    rmSync(`${building}-journal`, { force: true });
     await rm(tmpDir, { recursive: true, force: true });
   }
 }
@@ -134,6 +135,8 @@ function openBuildCopy(dbPath: string, building: string, builtAt: string): Datab
     return openForBuild(building);
   }
   const db = openForBuild(building);
+  // Larger pages: an average record (1-4 kB of JSON) then fits without overflow pages.
+  db.pragma('page_size = 16384');
   createSchema(db, builtAt);
   return db;
 }
@@ -153,9 +156,9 @@ function currentSchemaOf(path: string): number | undefined {
 
 function openForBuild(path: string): Database.Database {
   const db = new Database(path);
-  // The file is private until the rename, so durability during the build buys nothing; the journal
-  // stays in memory because ROLLBACK (a failed source) still needs it.
-  db.pragma('journal_mode = MEMORY');
+  // The file is private until the rename, so durability during the build buys nothing; a rollback
+  // journal is still kept (on disk, so memory stays flat) because a failed source rolls back.
+  db.pragma('journal_mode = TRUNCATE');
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -65536');
   return db;
