@@ -24,8 +24,29 @@ const typeOfVectorName: Readonly<Record<string, string>> = {
   'CVSS:4.0': 'CVSS_V4',
 };
 
+/**
+ * Base metrics every vector must state (CVSS v2 guide 3.2.1, v3.1 specification 6, v4.0
+ * specification 7): the calculator fills missing ones with defaults, which would invent a score.
+ */
+const baseMetrics: Readonly<Record<string, readonly string[]>> = {
+  CVSS_V2: ['AV', 'AC', 'Au', 'C', 'I', 'A'],
+  CVSS_V3: ['AV', 'AC', 'PR', 'UI', 'S', 'C', 'I', 'A'],
+  CVSS_V4: ['AV', 'AC', 'AT', 'PR', 'UI', 'VC', 'VI', 'VA', 'SC', 'SI', 'SA'],
+};
+
+function statesBaseMetrics(vector: string, type: string): boolean {
+  const stated = new Set<string>();
+  for (const part of vector.split('/')) {
+    const m = /^([A-Za-z]+):([A-Za-z0-9.]+)$/.exec(part);
+    if (m === null) return false;
+    stated.add(m[1] as string);
+  }
+  return (baseMetrics[type] ?? []).every((metric) => stated.has(metric));
+}
+
 /** a CVSS vector scored with ae-cvss-calculator; undefined when the vector does not parse */
 export function scoreVector(vector: string, source: string): CvssScore | undefined {
+  if (vector.length === 0 || vector.length > 512) return undefined;
   let parsed: ReturnType<typeof fromVector>;
   try {
     parsed = fromVector(vector);
@@ -34,7 +55,7 @@ export function scoreVector(vector: string, source: string): CvssScore | undefin
   }
   if (parsed === undefined || parsed === null) return undefined;
   const type = typeOfVectorName[parsed.getVectorName()];
-  if (type === undefined) return undefined;
+  if (type === undefined || !statesBaseMetrics(vector, type)) return undefined;
   const scores = parsed.calculateScores() as { base?: number; overall?: number };
   const score = scores.base ?? scores.overall;
   if (score === undefined || !Number.isFinite(score)) return undefined;
