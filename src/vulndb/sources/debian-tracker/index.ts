@@ -26,7 +26,7 @@ export function debianTrackerSource(options: DebianTrackerSourceOptions = {}): V
       try {
         const records = parseDebianTracker(body, {
           modified: now().toISOString(),
-          ...(options.releases ? { releases: options.releases } : { releases: debianReleases }),
+          releases: options.releases ?? debianReleases,
         });
         yield* mergeRecordsById(records, {
           tmpDir,

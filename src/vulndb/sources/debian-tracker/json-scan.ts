@@ -77,10 +77,6 @@ export class JsonScanner {
     this.#maxKeyChars = options.maxKeyChars ?? 4096;
   }
 
-  get done(): boolean {
-    return this.#state === 'done';
-  }
-
   /** The events completed by this chunk. Throws VIGIL_SOURCE_INVALID at the first structural error. */
   push(chunk: string): JsonScanEvent[] {
     const events: JsonScanEvent[] = [];
