@@ -58,8 +58,13 @@ export async function* maybeGunzip(
       yield chunk;
     }
   } catch (err) {
-    if (err instanceof VigilError) throw err;
-    throw invalid(`is corrupt or truncated (${(err as Error).message})`, err);
+    // zlib's own errors carry Z_* codes (Z_DATA_ERROR, Z_BUF_ERROR for a cut stream); anything else
+    // (the transport failing, an abort) passes through as it is
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('Z_')) {
+      throw invalid(`is corrupt or truncated (${(err as Error).message})`, err);
+    }
+    throw err;
   } finally {
     compressed.destroy();
     gunzip.destroy();

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isVigilError } from '../../../core/errors.ts';
+import { isVigilError, VigilError } from '../../../core/errors.ts';
 import type { SourceItem } from '../../types.ts';
 import { drain, fixtureTransport } from '../debian-tracker/fixture-transport.ts';
 import { lines, maybeGunzip } from './feed-text.ts';
@@ -143,6 +143,36 @@ describe('feed-text', () => {
       }
     };
     await expect(read()).rejects.toMatchObject({ code: 'VIGIL_SOURCE_INVALID', message: /more than 1048576 bytes/ });
+  });
+
+  it.each([
+    [
+      'corrupt',
+      Buffer.concat([gzipSync('x'.repeat(100)).subarray(0, 12), Buffer.alloc(20, 0xff)]),
+      'VIGIL_SOURCE_INVALID',
+    ],
+    ['cut short', gzipSync('x'.repeat(100)).subarray(0, 15), 'VIGIL_SOURCE_INVALID'],
+  ])('a %s gzip stream is VIGIL_SOURCE_INVALID', async (_name, bytes, code) => {
+    const read = async () => {
+      for await (const _ of maybeGunzip([bytes])) {
+        // drain
+      }
+    };
+    await expect(read()).rejects.toMatchObject({ code });
+  });
+
+  it('an error of the transport passes through unchanged', async () => {
+    const failure = new VigilError('VIGIL_SOURCE_UNREACHABLE', 'connection reset');
+    async function* body() {
+      yield gzipSync('x'.repeat(100_000)).subarray(0, 50);
+      throw failure;
+    }
+    const read = async () => {
+      for await (const _ of maybeGunzip(body())) {
+        // drain
+      }
+    };
+    await expect(read()).rejects.toBe(failure);
   });
 
   it.each([
