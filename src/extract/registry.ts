@@ -1,6 +1,7 @@
 import { goExtractor } from './lang/go/index.ts';
 import { javaExtractor } from './lang/java/index.ts';
 import { npmExtractor } from './lang/npm/index.ts';
+import { phpExtractor } from './lang/php/index.ts';
 import { rubyExtractor } from './lang/ruby/index.ts';
 import { apkExtractor } from './os/apk/index.ts';
 import { dpkgExtractor } from './os/dpkg/index.ts';
@@ -16,6 +17,7 @@ export const extractors: readonly Extractor[] = [
   rpmExtractor,
   javaExtractor,
   rubyExtractor,
+  phpExtractor,
   npmExtractor,
   goExtractor,
 ];
