@@ -92,6 +92,12 @@ describe('parser on the vunnel excerpt of the real export', () => {
       urgency: 'end-of-life',
       status: 'open',
       codename: 'buster',
+      wont_fix: true,
+    });
+    expect(record.affected?.[0]?.ecosystem_specific).toEqual({
+      urgency: 'not yet assigned',
+      status: 'resolved',
+      codename: 'bookworm',
     });
     expect(byId.get('DEBIAN-CVE-2008-7220 prototypejs')?.database_specific).toEqual({
       source: 'debian-tracker',
@@ -104,24 +110,38 @@ describe('parser on the vunnel excerpt of the real export', () => {
 describe('parser on the statuses the tracker uses', () => {
   const release = (fields: Record<string, unknown>) =>
     JSON.stringify({ zlib: { 'CVE-2023-45853': { description: 'd', releases: { bookworm: fields } } } });
+  const common = { codename: 'bookworm' };
   it.each<[string, Record<string, unknown>, string[], unknown]>([
     [
       "open, won't fix",
       { status: 'open', urgency: 'unimportant', nodsa: 'contrib/minizip not built', nodsa_reason: 'ignored' },
       ['Debian:12 zlib 0'],
-      { nodsa_reason: 'ignored', nodsa: 'contrib/minizip not built' },
+      {
+        ...common,
+        status: 'open',
+        urgency: 'unimportant',
+        nodsa: 'contrib/minizip not built',
+        nodsa_reason: 'ignored',
+        wont_fix: true,
+      },
     ],
     [
-      'open, postponed',
+      'open, postponed: a fix may still come',
       { status: 'open', urgency: 'low', nodsa: 'Minor issue', nodsa_reason: 'postponed' },
       ['Debian:12 zlib 0'],
-      { nodsa_reason: 'postponed' },
+      { ...common, status: 'open', urgency: 'low', nodsa: 'Minor issue', nodsa_reason: 'postponed' },
+    ],
+    [
+      'open, end-of-life: no fix will come',
+      { status: 'open', urgency: 'end-of-life' },
+      ['Debian:12 zlib 0'],
+      { ...common, status: 'open', urgency: 'end-of-life', wont_fix: true },
     ],
     [
       'undetermined counts as affected, as osv.dev does',
       { status: 'undetermined', urgency: 'not yet assigned' },
       ['Debian:12 zlib 0'],
-      { status: 'undetermined' },
+      { ...common, status: 'undetermined', urgency: 'not yet assigned' },
     ],
     [
       'resolved with 0: not affected',
@@ -130,17 +150,17 @@ describe('parser on the statuses the tracker uses', () => {
       undefined,
     ],
     [
-      'resolved',
-      { status: 'resolved', fixed_version: '1:1.2.13.dfsg-1+deb12u1', urgency: 'medium' },
+      'resolved, even if ignored elsewhere, is fixed',
+      { status: 'resolved', fixed_version: '1:1.2.13.dfsg-1+deb12u1', urgency: 'medium', nodsa_reason: 'ignored' },
       ['Debian:12 zlib 0..1:1.2.13.dfsg-1+deb12u1'],
-      { urgency: 'medium' },
+      { ...common, status: 'resolved', urgency: 'medium', nodsa_reason: 'ignored' },
     ],
   ])('%s', async (_name, fields, want, specific) => {
     const { items } = await parse(release(fields));
     expect(skips(items)).toEqual([]);
     const record = records(items)[0];
     expect(ranges(record)).toEqual(want);
-    if (specific) expect(record?.affected?.[0]?.ecosystem_specific).toMatchObject(specific as object);
+    expect(record?.affected?.[0]?.ecosystem_specific).toEqual(specific);
   });
 });
 

@@ -16,8 +16,9 @@ import { scanJson } from './json-scan.ts';
  * fixed `fixed_version` when resolved, open-ended otherwise, urgency in `ecosystem_specific`; issues
  * that are not CVEs (`TEMP-…`), releases without a version number (sid, experimental) and
  * resolved-with-"0" (not affected) are left out, and records without any affected entry are dropped.
- * Vigil adds `aliases: [CVE]` (its de-duplication folds by alias) and keeps `status`, `nodsa` and
- * `nodsa_reason` so that a finding can say "won't fix" (`nodsa_reason: "ignored"`) or "postponed".
+ * Vigil adds `aliases: [CVE]` (its de-duplication folds by alias), keeps `status`, `nodsa` and
+ * `nodsa_reason`, and sets `wont_fix: true` where no fix will come (`nodsa_reason: "ignored"`, or
+ * urgency "end-of-life") so that a finding can say "won't fix".
  *
  * This parser yields one record per (CVE, source package), since the file is grouped by package and
  * the parser holds one package at a time; the source merges records that share an id (a CVE fixed in
@@ -179,6 +180,9 @@ function affectedEntry(
       ...(nodsa ? { nodsa } : {}),
       // "ignored": no fix is planned for this release (won't fix); "postponed": minor, left for a later update
       ...(nodsaReason ? { nodsa_reason: nodsaReason } : {}),
+      // the flag the matcher reads (src/match/match-package.ts wontFix): no fix will come to this
+      // release, either by decision or because the package is out of security support there
+      ...(status !== 'resolved' && (nodsaReason === 'ignored' || urgency === 'end-of-life') ? { wont_fix: true } : {}),
     },
   };
 }
