@@ -3,6 +3,7 @@ import { javaExtractor } from './lang/java/index.ts';
 import { npmExtractor } from './lang/npm/index.ts';
 import { phpExtractor } from './lang/php/index.ts';
 import { rubyExtractor } from './lang/ruby/index.ts';
+import { rustExtractor } from './lang/rust/index.ts';
 import { apkExtractor } from './os/apk/index.ts';
 import { dpkgExtractor } from './os/dpkg/index.ts';
 import { releaseExtractor } from './os/release/index.ts';
@@ -20,4 +21,5 @@ export const extractors: readonly Extractor[] = [
   phpExtractor,
   npmExtractor,
   goExtractor,
+  rustExtractor,
 ];
