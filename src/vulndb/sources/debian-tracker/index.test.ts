@@ -221,6 +221,20 @@ describe('parser on malformed and hostile input', () => {
     expect(records(items).map((r) => r.id)).toEqual(['DEBIAN-CVE-2020-0002']);
   });
 
+  it('streams: a package is yielded before the rest of the export has arrived', async () => {
+    let rest = false;
+    async function* body() {
+      yield '{"a": {"CVE-2020-0001": {"releases": {"trixie": {"status": "open"}}}}, ';
+      rest = true;
+      yield '"b": {}}';
+    }
+    const items = parseDebianTracker(body(), { modified: MODIFIED });
+    const first = await items.next();
+    expect(first.value).toMatchObject({ kind: 'osv', record: { id: 'DEBIAN-CVE-2020-0001' } });
+    expect(rest).toBe(false);
+    await items.return(undefined);
+  });
+
   it('yields what came before a truncation, then throws VIGIL_SOURCE_INVALID', async () => {
     const text = await readFile(FIXTURE, 'utf8');
     const { items, error } = await parse(text.slice(0, text.indexOf('"chromium"') + 30));

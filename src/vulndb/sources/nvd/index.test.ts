@@ -53,6 +53,28 @@ describe('parseNvd on real API 2.0 responses', () => {
   });
 });
 
+describe('parseNvd streams', () => {
+  it('yields a CVE before the rest of the feed has arrived', async () => {
+    let rest = false;
+    const element = {
+      cve: { id: 'CVE-2024-0001', metrics: { cvssMetricV2: [metric('nvd@nist.gov', 'Primary', 'AV:N', 5)] } },
+    };
+    async function* body() {
+      yield `{"format": "NVD_CVE", "vulnerabilities": [${JSON.stringify(element)},`;
+      rest = true;
+      yield ']}';
+    }
+    const items = parseNvd(body());
+    const first = await items.next();
+    expect(first.value).toEqual({
+      kind: 'nvd',
+      cvss: { cveId: 'CVE-2024-0001', type: 'CVSS_V2', vector: 'AV:N', baseScore: 5 },
+    });
+    expect(rest).toBe(false);
+    await items.return(undefined);
+  });
+});
+
 describe('cvssOf', () => {
   const cve = (fields: Record<string, unknown>) => ({ cve: { id: 'CVE-2024-0001', ...fields } });
   it.each<[string, unknown, string[]]>([
