@@ -2,6 +2,7 @@ import { goExtractor } from './lang/go/index.ts';
 import { javaExtractor } from './lang/java/index.ts';
 import { npmExtractor } from './lang/npm/index.ts';
 import { phpExtractor } from './lang/php/index.ts';
+import { pythonExtractor } from './lang/python/index.ts';
 import { rubyExtractor } from './lang/ruby/index.ts';
 import { rustExtractor } from './lang/rust/index.ts';
 import { apkExtractor } from './os/apk/index.ts';
@@ -20,6 +21,7 @@ export const extractors: readonly Extractor[] = [
   rubyExtractor,
   phpExtractor,
   npmExtractor,
+  pythonExtractor,
   goExtractor,
   rustExtractor,
 ];
