@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, isVigilError } from '../core/errors.ts';
+import { dbCommand } from './db.ts';
 import { sbomCommand } from './sbom.ts';
 import { VERSION } from './version.ts';
 
@@ -11,6 +12,7 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(sbomCommand());
+  program.addCommand(dbCommand());
   for (const command of program.commands) inheritErrorHandling(command);
   return program;
 }

@@ -1,0 +1,96 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { VigilError } from '../../core/errors.ts';
+import type { VulnSource } from '../types.ts';
+import { alpineSecdbSource } from './alpine-secdb/index.ts';
+import { debianTrackerSource } from './debian-tracker/index.ts';
+import { epssSource } from './epss/index.ts';
+import { kevSource } from './kev/index.ts';
+import { nvdSource } from './nvd/index.ts';
+import { OSV_BUCKET_URL, osvEcosystems, osvSource, osvZipSource, resolveOsvEcosystems } from './osv/index.ts';
+
+/**
+ * The one list of vulnerability feeds besides OSV (one folder each under sources/), each built
+ * from an optional URL of its data or of a mirror of it. A test asserts it equals the folders.
+ */
+export const nativeFeeds = {
+  'debian-tracker': (url?: string) => debianTrackerSource(url === undefined ? {} : { url }),
+  'alpine-secdb': (url?: string) => alpineSecdbSource(url === undefined ? {} : { baseUrl: url }),
+  kev: (url?: string) => kevSource(url === undefined ? {} : { url }),
+  epss: (url?: string) => epssSource(url === undefined ? {} : { url }),
+  nvd: (url?: string) => nvdSource(url === undefined ? {} : { baseUrl: url }),
+} as const satisfies Record<string, (url?: string) => VulnSource>;
+
+export type NativeFeed = keyof typeof nativeFeeds;
+export const nativeFeedNames = Object.keys(nativeFeeds) as NativeFeed[];
+
+export interface SourceSelection {
+  /** the OSV bucket or a mirror of its layout; osv.dev's bucket when absent */
+  readonly osvBaseUrl?: string;
+  /** OSV ecosystems; all when absent (for a file:// mirror: every ecosystem it holds) */
+  readonly ecosystems?: readonly string[];
+  /** native feeds to read, each at its own URL or its default one */
+  readonly feeds?: readonly NativeFeed[];
+  readonly feedUrls?: Readonly<Partial<Record<NativeFeed, string>>>;
+  /** skip OSV entirely */
+  readonly withoutOsv?: boolean;
+}
+
+export function selectSources(selection: SourceSelection): VulnSource[] {
+  const sources: VulnSource[] = [];
+  if (selection.withoutOsv !== true) {
+    const base = selection.osvBaseUrl ?? OSV_BUCKET_URL;
+    const ecosystems =
+      selection.ecosystems !== undefined ? resolveOsvEcosystems(selection.ecosystems) : defaultEcosystems(base);
+    for (const ecosystem of ecosystems) sources.push(osvSource(ecosystem, base));
+  }
+  for (const feed of selection.feeds ?? []) sources.push(nativeFeeds[feed](selection.feedUrls?.[feed]));
+  return sources;
+}
+
+/** Checks `--feeds` names. */
+export function resolveFeeds(names: readonly string[]): NativeFeed[] {
+  return names.map((name) => {
+    const feed = nativeFeedNames.find((known) => known === name.trim().toLowerCase());
+    if (feed === undefined) {
+      throw new VigilError('VIGIL_USAGE', `unknown feed "${name}" (known: ${nativeFeedNames.join(', ')})`);
+    }
+    return feed;
+  });
+}
+
+/**
+ * What `vigil db import PATH-or-URL` reads: a single `all.zip` (named after its ecosystem folder
+ * when it sits in one, as in the bucket layout), or a mirror directory / base URL.
+ */
+export function importSources(target: string, ecosystems?: readonly string[]): VulnSource[] {
+  const url = toUrl(target);
+  if (url.endsWith('.zip')) {
+    const path = url.startsWith('file:') ? fileURLToPath(url) : new URL(url).pathname;
+    const folder = decodeURIComponent(basename(dirname(path)));
+    const ecosystem = osvEcosystems.find((known) => known === folder);
+    return [osvZipSource(ecosystem !== undefined ? `osv:${ecosystem}` : `osv:import:${basename(path)}`, url)];
+  }
+  return selectSources({ osvBaseUrl: url, ...(ecosystems !== undefined ? { ecosystems } : {}) });
+}
+
+/** A path or URL as a URL: `./mirror` → `file:///abs/mirror`. */
+export function toUrl(target: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return target;
+  return pathToFileURL(resolve(target)).href;
+}
+
+/** Every ecosystem for the bucket; for a local mirror, the ecosystems it has an `all.zip` for. */
+function defaultEcosystems(base: string): readonly string[] {
+  if (!base.startsWith('file:')) return osvEcosystems;
+  const dir = fileURLToPath(base);
+  if (!existsSync(dir))
+    throw new VigilError('VIGIL_SOURCE_UNREACHABLE', `mirror ${base} does not exist`, { url: base });
+  const present = readdirSync(dir).filter((name) => existsSync(join(dir, name, 'all.zip')));
+  const known = osvEcosystems.filter((ecosystem) => present.includes(ecosystem));
+  if (known.length === 0) {
+    throw new VigilError('VIGIL_SOURCE_UNREACHABLE', `mirror ${base} has no <Ecosystem>/all.zip`, { url: base });
+  }
+  return known;
+}
