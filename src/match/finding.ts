@@ -25,6 +25,32 @@ export interface MatchedPackage {
 
 const CVE = /^CVE-(\d{4})-(\d+)$/;
 
+/** what a finding takes from one record: scored once per record, not once per package */
+interface RecordFacts {
+  readonly cvss: readonly CvssScore[];
+  readonly rating: string | undefined;
+  readonly urls: readonly string[];
+}
+
+const factsCache = new Map<string, RecordFacts>();
+const FACTS_CAPACITY = 50_000;
+
+function factsOf(candidate: Candidate): RecordFacts {
+  const { record, affectedIndexes } = candidate;
+  const key = `${record.id}\u0000${record.modified}\u0000${affectedIndexes.join(',')}`;
+  let facts = factsCache.get(key);
+  if (facts === undefined) {
+    if (factsCache.size >= FACTS_CAPACITY) factsCache.clear();
+    facts = {
+      cvss: recordCvss(record, affectedIndexes, 'osv'),
+      rating: ecosystemRating(record, affectedIndexes),
+      urls: (record.references ?? []).map((ref) => ref.url),
+    };
+    factsCache.set(key, facts);
+  }
+  return facts;
+}
+
 function cveOrder(a: string, b: string): number {
   const ma = CVE.exec(a);
   const mb = CVE.exec(b);
@@ -93,18 +119,15 @@ export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candida
   const wontFix = members.some((m) => m.wontFix);
   const fixState = fixedVersions.length > 0 ? 'fixed' : wontFix ? 'wont-fix' : 'not-fixed';
 
-  const fromRecords = uniqueScores(members.flatMap((m) => recordCvss(m.record, m.affectedIndexes, 'osv')));
+  const facts = members.map(factsOf);
+  const fromRecords = uniqueScores(facts.flatMap((f) => f.cvss));
   const cve = CVE.test(id) ? id : aliases.find((a) => CVE.test(a));
   const fromNvd = cve === undefined ? [] : uniqueScores(nvdScores(db.nvdCvss(cve)));
-  let ecosystemSeverity: string | undefined;
-  for (const m of members) {
-    ecosystemSeverity = ecosystemRating(m.record, m.affectedIndexes);
-    if (ecosystemSeverity !== undefined) break;
-  }
+  const ecosystemSeverity = facts.find((f) => f.rating !== undefined)?.rating;
   const kev = cve === undefined ? undefined : db.kev(cve);
   const epss = cve === undefined ? undefined : db.epss(cve);
   const { pkg } = matched;
-  const urls = [...new Set(records.flatMap((r) => (r.references ?? []).map((ref) => ref.url)))];
+  const urls = facts.length === 1 ? [...(facts[0] as RecordFacts).urls] : [...new Set(facts.flatMap((f) => f.urls))];
 
   const finding: Finding = {
     id,

@@ -48,6 +48,8 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
   const note = (message: string) => {
     if (notes.size < MAX_NOTES) notes.add(message);
   };
+  const gitRecords = new Set<string>();
+  const matchNotes = { note, gitRange: (id: string) => gitRecords.add(id) };
   const now = options.now ?? new Date();
   const ubuntuPro = options.ubuntuPro ?? hasUbuntuProPackages(inventory.packages);
   const knownEcosystems = new Set(db.ecosystems());
@@ -68,7 +70,7 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
       note(`${pkg.name}: version ${JSON.stringify(pkg.version)} is not a valid ${scheme} version; not matched`);
       continue;
     }
-    const candidates = matchPackage(lookup, records, sharedCache, note);
+    const candidates = matchPackage(lookup, records, sharedCache, matchNotes);
     if (candidates.length === 0) continue;
     const matched = { pkg, ecosystem: lookup.ecosystemLabel, scheme };
     for (const group of groupByAlias(candidates, (c: Candidate) => c.record)) {
@@ -79,6 +81,13 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
     note(`${osPackagesSkipped} OS package(s) not matched: their type does not fit ${target.ecosystem}`);
   } else if (osPackagesSkipped > 0) {
     note(`${osPackagesSkipped} OS package(s) not matched: no supported distro`);
+  }
+  if (gitRecords.size > 0) {
+    const ids = [...gitRecords].sort();
+    const shown = ids.length > 10 ? `${ids.slice(0, 10).join(', ')} …` : ids.join(', ');
+    note(
+      `GIT ranges ignored (they need the repository's commit graph) in ${ids.length} record(s); their ECOSYSTEM/SEMVER ranges and versions lists were used: ${shown}`,
+    );
   }
   findings.sort(byPackageThenId);
   return { findings, notes: [...notes], distroStatus };

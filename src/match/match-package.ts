@@ -2,31 +2,67 @@ import { baseEcosystem, normalizePackageName } from '../core/ecosystem.ts';
 import type { OsvAffected, OsvRecord, VulnDbReader } from '../core/osv.ts';
 import { getScheme } from '../versioning/index.ts';
 import type { Candidate } from './finding.ts';
-import { type CompiledAffected, compileAffected, evaluateAffected } from './ranges.ts';
+import { type CompiledAffected, compileAffected, evaluateAffected, GIT_IGNORED } from './ranges.ts';
+
+interface IndexedEntry {
+  readonly index: number;
+  readonly affected: OsvAffected;
+  compiled?: CompiledAffected;
+}
 
 /**
- * Compiled affected entries, per record id, modification time and entry index: the DB may hand out
- * fresh record objects on every lookup, and many packages share records (binary packages of one
- * source package), so events are validated and sorted once. Bounded: cleared when full.
+ * Per record (id and modification time): its affected entries indexed by base ecosystem and
+ * normalised package name, each compiled (events validated and sorted) on first use. The DB may hand
+ * out fresh record objects on every lookup, and many packages share records (the binary packages
+ * of one source package; AlmaLinux records list hundreds of binaries), so this work is done once.
+ * Bounded: cleared when full.
  */
 export class CompiledCache {
-  readonly #entries = new Map<string, CompiledAffected>();
+  readonly #records = new Map<string, Map<string, IndexedEntry[]>>();
+  /** the same record object again (an in-memory DB, a memoised lookup) skips building the key */
+  #byObject = new WeakMap<OsvRecord, Map<string, IndexedEntry[]>>();
   readonly #capacity: number;
 
-  constructor(capacity = 200_000) {
+  constructor(capacity = 50_000) {
     this.#capacity = capacity;
   }
 
-  get(record: OsvRecord, index: number, affected: OsvAffected): CompiledAffected {
-    const key = `${record.id}\u0000${record.modified}\u0000${index}`;
-    let compiled = this.#entries.get(key);
-    if (compiled === undefined) {
-      if (this.#entries.size >= this.#capacity) this.#entries.clear();
-      compiled = compileAffected(affected);
-      this.#entries.set(key, compiled);
+  /** the record's affected entries for this package, compiled */
+  entries(record: OsvRecord, base: string, normalizedName: string): readonly Required<IndexedEntry>[] {
+    let index = this.#byObject.get(record);
+    if (index === undefined) {
+      const key = `${record.id}\u0000${record.modified}`;
+      index = this.#records.get(key);
+      if (index === undefined) {
+        if (this.#records.size >= this.#capacity) {
+          this.#records.clear();
+          this.#byObject = new WeakMap();
+        }
+        index = indexRecord(record);
+        this.#records.set(key, index);
+      }
+      this.#byObject.set(record, index);
     }
-    return compiled;
+    const entries = index.get(`${base}\u0000${normalizedName}`);
+    if (entries === undefined) return [];
+    for (const entry of entries) entry.compiled ??= compileAffected(entry.affected);
+    return entries as Required<IndexedEntry>[];
   }
+}
+
+function indexRecord(record: OsvRecord): Map<string, IndexedEntry[]> {
+  const index = new Map<string, IndexedEntry[]>();
+  const list = record.affected ?? [];
+  for (let i = 0; i < list.length; i++) {
+    const affected = list[i] as OsvAffected;
+    if (affected.package === undefined) continue;
+    const { ecosystem, name } = affected.package;
+    const key = `${baseEcosystem(ecosystem)}\u0000${normalizePackageName(ecosystem, name)}`;
+    const entries = index.get(key) ?? [];
+    entries.push({ index: i, affected });
+    index.set(key, entries);
+  }
+  return index;
 }
 
 /** What to look up for one installed package. */
@@ -56,6 +92,13 @@ export function wontFix(affected: OsvAffected): boolean {
   return false;
 }
 
+/** where matching reports what it could not evaluate */
+export interface MatchNotes {
+  note(message: string): void;
+  /** a record whose GIT range was skipped (summed up in one note) */
+  gitRange(recordId: string): void;
+}
+
 /** lookups memoised within one matchInventory call */
 export type RecordLookup = (baseEcosystem: string, name: string) => readonly OsvRecord[];
 
@@ -81,7 +124,7 @@ export function matchPackage(
   lookup: Lookup,
   records: RecordLookup,
   cache: CompiledCache,
-  note: (message: string) => void,
+  notes: MatchNotes,
 ): Candidate[] {
   const candidates: Candidate[] = [];
   const seen = new Set<string>();
@@ -90,7 +133,7 @@ export function matchPackage(
     for (const record of records(lookup.baseEcosystem, name)) {
       if (record.withdrawn !== undefined || seen.has(record.id)) continue;
       seen.add(record.id);
-      const candidate = matchRecord(record, lookup, wanted, cache, note);
+      const candidate = matchRecord(record, lookup, wanted, cache, notes);
       if (candidate !== undefined) candidates.push(candidate);
     }
   }
@@ -102,32 +145,33 @@ function matchRecord(
   lookup: Lookup,
   wanted: ReadonlySet<string>,
   cache: CompiledCache,
-  note: (message: string) => void,
+  notes: MatchNotes,
 ): Candidate | undefined {
   const indexes: number[] = [];
   const fixed: string[] = [];
   let wontFixAll = true;
-  const affectedList = record.affected ?? [];
-  for (let i = 0; i < affectedList.length; i++) {
-    const affected = affectedList[i] as OsvAffected;
-    const pkg = affected.package;
-    if (pkg === undefined || baseEcosystem(pkg.ecosystem) !== lookup.baseEcosystem) continue;
-    if (!lookup.accepts(pkg.ecosystem)) continue;
-    if (!wanted.has(normalizePackageName(pkg.ecosystem, pkg.name))) continue;
-    const compiled = cache.get(record, i, affected);
-    for (const problem of compiled.problems) note(`${record.id} (${pkg.ecosystem}/${pkg.name}): ${problem}`);
-    const result = evaluateAffected(lookup.version, compiled);
-    for (const scheme of result.unorderable) {
-      note(
-        `${pkg.ecosystem}/${pkg.name}: installed version ${JSON.stringify(lookup.version)} is not a valid ${scheme} version; ${record.id} not evaluated`,
-      );
+  for (const name of wanted) {
+    for (const { index, affected, compiled } of cache.entries(record, lookup.baseEcosystem, name)) {
+      const pkg = affected.package as { ecosystem: string; name: string };
+      if (!lookup.accepts(pkg.ecosystem) || indexes.includes(index)) continue;
+      for (const problem of compiled.problems) {
+        if (problem === GIT_IGNORED) notes.gitRange(record.id);
+        else notes.note(`${record.id} (${pkg.ecosystem}/${pkg.name}): ${problem}`);
+      }
+      const result = evaluateAffected(lookup.version, compiled);
+      for (const scheme of result.unorderable) {
+        notes.note(
+          `${pkg.ecosystem}/${pkg.name}: installed version ${JSON.stringify(lookup.version)} is not a valid ${scheme} version; ${record.id} not evaluated`,
+        );
+      }
+      if (!result.affected) continue;
+      indexes.push(index);
+      for (const f of result.fixed) if (!fixed.includes(f)) fixed.push(f);
+      if (!wontFix(affected)) wontFixAll = false;
     }
-    if (!result.affected) continue;
-    indexes.push(i);
-    for (const f of result.fixed) if (!fixed.includes(f)) fixed.push(f);
-    if (!wontFix(affected)) wontFixAll = false;
   }
   if (indexes.length === 0) return undefined;
+  indexes.sort((a, b) => a - b);
   return { record, affectedIndexes: indexes, fixed, wontFix: wontFixAll };
 }
 

@@ -9,6 +9,9 @@ import { schemeForEcosystem } from './schemes.ts';
  * installed versions.
  */
 
+/** the problem recorded for a GIT range; the matcher reports these once, summed up */
+export const GIT_IGNORED = 'GIT range ignored (needs the commit graph)';
+
 type EventKind = 'introduced' | 'last_affected' | 'fixed';
 
 interface SortedEvent {
@@ -52,7 +55,7 @@ function compileRange(range: OsvRange, ecosystem: string, problems: string[]): C
   if (range.type === 'SEMVER') schemeId = 'semver';
   else if (range.type === 'ECOSYSTEM') schemeId = schemeForEcosystem(ecosystem);
   else if (range.type === 'GIT') {
-    problems.push('GIT range ignored (needs the commit graph)');
+    problems.push(GIT_IGNORED);
     return undefined;
   } else {
     problems.push(`unknown range type ${JSON.stringify(range.type)} ignored`);
@@ -130,6 +133,8 @@ function beforeLimits(v: string, range: CompiledRange): boolean {
   return range.unbounded || range.limits.some((limit) => range.scheme.compare(v, limit) < 0);
 }
 
+const OPEN: RangeHit = Object.freeze({});
+
 export interface RangeHit {
   /** the `fixed` that closes the interval holding v, when the range has one */
   readonly fixed?: string;
@@ -159,7 +164,7 @@ function includedInRange(v: string, range: CompiledRange): RangeHit | undefined 
     if (closing !== undefined) break;
   }
   if (!vulnerable) return undefined;
-  return closing === undefined ? {} : { fixed: closing };
+  return closing === undefined ? OPEN : { fixed: closing };
 }
 
 export interface AffectedResult {
@@ -172,21 +177,27 @@ export interface AffectedResult {
 
 /** IsVulnerable for one affected entry: v is listed in `versions` or lies within any range. */
 export function evaluateAffected(v: string, compiled: CompiledAffected): AffectedResult {
-  const fixed: string[] = [];
-  const unorderable: string[] = [];
+  let fixed: string[] | undefined;
+  let unorderable: string[] | undefined;
   let affected = includedInVersions(v, compiled);
   for (const range of compiled.ranges) {
     if (!range.scheme.isValid(v)) {
+      unorderable ??= [];
       if (!unorderable.includes(range.scheme.id)) unorderable.push(range.scheme.id);
       continue;
     }
     const rangeHit = includedInRange(v, range);
     if (rangeHit === undefined) continue;
     affected = true;
-    if (rangeHit.fixed !== undefined && !fixed.includes(rangeHit.fixed)) fixed.push(rangeHit.fixed);
+    if (rangeHit.fixed === undefined) continue;
+    fixed ??= [];
+    if (!fixed.includes(rangeHit.fixed)) fixed.push(rangeHit.fixed);
   }
-  return { affected, fixed, unorderable };
+  if (!affected && unorderable === undefined) return NOT_AFFECTED;
+  return { affected, fixed: fixed ?? [], unorderable: unorderable ?? [] };
 }
+
+const NOT_AFFECTED: AffectedResult = Object.freeze({ affected: false, fixed: [], unorderable: [] });
 
 /**
  * IncludedInVersions: the schema compares strings; equal versions spelled differently ("1.0" and
