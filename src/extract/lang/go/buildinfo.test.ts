@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BuildInfoError, findHeader, readBuildInfo, unframeModinfo, uvarint } from './buildinfo.ts';
-import { bufferAccess, ExecutableFormatError } from './executable.ts';
+import { ExecutableFormatError } from './executable.ts';
+import { bufferAccess } from './file-access.ts';
 import {
   buildElf,
   buildMacho,

@@ -13,7 +13,8 @@
  * - the module info is framed by 16-byte sentinels (cmd/go/internal/modload infoStart/infoEnd),
  *   recognised, as Go does, by the "\n" just before the trailing 16 bytes.
  */
-import { type Executable, openExecutable, type RandomAccess } from './executable.ts';
+import { type Executable, openExecutable } from './executable.ts';
+import type { RandomAccess } from './file-access.ts';
 
 const MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
 const HEADER_SIZE = 32;

@@ -1,12 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  bufferAccess,
-  ExecutableFormatError,
-  executableKind,
-  isExecutableCandidate,
-  openExecutable,
-} from './executable.ts';
+import { ExecutableFormatError, executableKind, openExecutable } from './executable.ts';
+import { bufferAccess } from './file-access.ts';
 import { buildElf, buildMacho, buildPe } from './fixture-builder.ts';
 
 const payload = Buffer.from('payload bytes');
@@ -102,26 +97,5 @@ describe('openExecutable', () => {
       }),
       { numRuns: 400 },
     );
-  });
-});
-
-describe('isExecutableCandidate', () => {
-  const MiB = 1024 * 1024;
-  it.each([
-    ['usr/local/bin/app', 8 * MiB, 0o100755, true],
-    ['app', 8 * MiB, 0o755, true], // tar modes may carry no file-type bits
-    ['usr/bin/app', 8 * MiB, 0o100744, true],
-    ['usr/bin/app', 8 * MiB, 0o100644, false],
-    ['usr/bin/app', 8 * MiB, 0, false], // mode unknown
-    ['usr/bin/app', 8 * MiB, 0o120777, false], // symlink
-    ['usr/bin/app', 100, 0o100755, false], // too small for a compiled program
-    ['usr/bin/app', 600 * MiB, 0o100755, false],
-    ['usr/share/app/run', 8 * MiB, 0o100755, false],
-    ['etc/init.d/app', 8 * MiB, 0o100755, false],
-    ['opt/app/start.sh', 8 * MiB, 0o100755, false],
-    ['usr/lib/x86_64-linux-gnu/libc.so.6', 8 * MiB, 0o100755, false],
-    ['opt/tool.py', 8 * MiB, 0o100755, false],
-  ])('%s size %d mode %o → %s', (path, size, mode, want) => {
-    expect(isExecutableCandidate(path, size, mode)).toBe(want);
   });
 });

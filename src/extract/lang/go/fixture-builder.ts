@@ -300,7 +300,11 @@ export function fixtures(): Record<string, Buffer> {
     bits: 64,
     endian: 'le',
     goNote: true,
-    sections: [{ name: '.go.buildinfo', data: inlineBlob('go1.21.3', framedModinfo(APP_MODINFO)) }],
+    sections: [
+      { name: '.go.buildinfo', data: inlineBlob('go1.21.3', framedModinfo(APP_MODINFO)) },
+      // past the 4 KiB below which `required` takes a file for no compiled program
+      { name: '.pad', data: Buffer.alloc(4096), loaded: false },
+    ],
   });
   const pointer = buildElf({
     bits: 32,

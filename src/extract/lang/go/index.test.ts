@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +48,11 @@ describe('binaries', () => {
     expect(committed.sort()).toEqual(Object.keys(built).sort());
     for (const [name, bytes] of Object.entries(built))
       expect(await readFile(join(testdata, 'bin', name))).toEqual(bytes);
+  });
+
+  it('go-inline-elf64le is big enough, and executable enough, for `required`', async () => {
+    const { size, mode } = await stat(join(testdata, 'bin/go-inline-elf64le'));
+    expect(goExtractor.required('usr/local/bin/app', size, mode)).toBe(true);
   });
 
   it('go-inline-elf64le: stdlib, main module, deps with replacements applied', async () => {

@@ -48,7 +48,7 @@ describe('parseModinfo', () => {
     ['"=>" with nothing before it', '=>\tex.com/fork\tv1.0.0\th1:x\n', undefined, 0, 1],
     ['"=>" without the sum column', 'dep\tex.com/a\tv1.0.0\n=>\tex.com/b\tv1.0.0\n', undefined, 1, 1],
     ['a dep with one column', 'dep\tex.com/a\n', undefined, 0, 1],
-    ['a dep with an empty path', 'dep\t\tv1.0.0\n', undefined, 0, 1],
+    ['a dep with an empty path (old Go versions), passed over', 'dep\t\t(devel)\t\n', undefined, 0, 0],
     ['an unknown line', 'hello\tworld\ndep\tex.com/a\tv1.0.0\n', undefined, 1, 1],
     ['a setting with no "="', 'build\tnonsense\n', undefined, 0, 1],
     ['a "go" line as debug.BuildInfo.String writes it', 'go\tgo1.21.3\ndep\tex.com/a\tv1.0.0\n', undefined, 1, 0],

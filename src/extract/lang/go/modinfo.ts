@@ -107,6 +107,11 @@ export function parseModinfo(text: string): GoBuildInfo {
         break;
       }
       case 'dep': {
+        // Trivy: binaries of old Go versions may list the main module as a dep with no path; not an error
+        if (columns[0] === '') {
+          last = undefined;
+          break;
+        }
         const module = moduleOf(columns, false);
         if (!module || deps.length >= MAX_DEPS) {
           malformedLines++;

@@ -1,7 +1,8 @@
 import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bufferAccess, ExecutableFormatError } from '../go/executable.ts';
+import { ExecutableFormatError } from '../go/executable.ts';
+import { bufferAccess } from '../go/file-access.ts';
 import { buildElf, buildMacho, buildPe } from '../go/fixture-builder.ts';
 import { AuditDataError, decodeAuditData, MAX_JSON_BYTES, readAuditData } from './auditable.ts';
 

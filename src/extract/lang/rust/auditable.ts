@@ -8,7 +8,8 @@
  */
 import { inflateSync } from 'node:zlib';
 import { z } from 'zod';
-import { openExecutable, type RandomAccess } from '../go/executable.ts';
+import { openExecutable } from '../go/executable.ts';
+import type { RandomAccess } from '../go/file-access.ts';
 
 export const SECTION = '.dep-v0';
 export const MAX_JSON_BYTES = 8 << 20;

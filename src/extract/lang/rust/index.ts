@@ -6,7 +6,8 @@
  */
 import { posix } from 'node:path';
 import type { ExtractInput, Extractor, ExtractResult } from '../../types.ts';
-import { ExecutableFormatError, isExecutableCandidate, withFile } from '../go/executable.ts';
+import { ExecutableFormatError } from '../go/executable.ts';
+import { isExecutableCandidate, withFile } from '../go/file-access.ts';
 import { AuditDataError, readAuditData } from './auditable.ts';
 import { CargoLockError, manifestPackageName, parseCargoLock } from './cargo-lock.ts';
 import { auditPackages, lockfilePackages } from './packages.ts';
