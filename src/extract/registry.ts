@@ -1,3 +1,4 @@
+import { dotnetExtractor } from './lang/dotnet/index.ts';
 import { goExtractor } from './lang/go/index.ts';
 import { javaExtractor } from './lang/java/index.ts';
 import { npmExtractor } from './lang/npm/index.ts';
@@ -20,6 +21,7 @@ export const extractors: readonly Extractor[] = [
   javaExtractor,
   rubyExtractor,
   phpExtractor,
+  dotnetExtractor,
   npmExtractor,
   pythonExtractor,
   goExtractor,
