@@ -87,6 +87,11 @@ describe('readBuildInfo', () => {
   it.each([
     ['a shell script', Buffer.from('#!/bin/sh\nexec true\n'), 'not-executable'],
     ['an ELF without build info', fixtures()['not-go-elf64le']!, 'not-go'],
+    [
+      'a non-Go ELF cut before its section headers (no Go build-ID note)',
+      fixtures()['not-go-elf64le']!.subarray(0, 200),
+      'not-go',
+    ],
     ['a PE with no writable data section', buildPe('.text', inlineBlob('go1.21.3', framed), false), 'not-go'],
     [
       'an empty toolchain version (debug/buildinfo: not a Go executable)',

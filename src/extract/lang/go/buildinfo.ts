@@ -102,7 +102,8 @@ const NT_GO_BUILD_ID = 4;
  * build info was lost (a truncated file) from any other executable.
  */
 export async function hasGoBuildIdNote(file: RandomAccess, exe: Executable): Promise<boolean> {
-  for (const note of exe.notes) {
+  // a Go binary has one or two note segments; a hostile header may claim thousands
+  for (const note of exe.notes.slice(0, 8)) {
     const buf = await file.read(note.offset, note.size);
     const u32 = (at: number): number => (exe.littleEndian ? buf.readUInt32LE(at) : buf.readUInt32BE(at));
     // note entries: namesz, descsz, type, then name and desc each padded to 4 bytes (ELF gABI "Note Section")
