@@ -170,6 +170,16 @@ describe('hostile shapes', () => {
     expect(got.warnings).toHaveLength(1);
   });
 
+  it('a workspace pattern of many "**" against a deep folder is matched without blow-up', async () => {
+    const root = await mkdtemp(join(scratch, 'globs-'));
+    const deep = Array.from({ length: 7 }, (_, i) => `d${i}`).join('/');
+    await mkdir(join(root, deep), { recursive: true });
+    await writeFile(join(root, 'package.json'), JSON.stringify({ workspaces: [`${'**/'.repeat(30)}nomatch`] }));
+    await writeFile(join(root, deep, 'package.json'), '{"name":"deep","version":"1.0.0"}');
+    const got = await npmExtractor.extract(await inputFromFixture(root, `${deep}/package.json`));
+    expect(got).toEqual({ packages: [], warnings: [] });
+  });
+
   it('a UTF-8 byte-order mark is allowed', async () => {
     const got = await extractContent('node_modules/x/package.json', '\ufeff{"name":"x","version":"1.0.0"}');
     expect(got.packages.map((p) => p.purl)).toEqual(['pkg:npm/x@1.0.0']);

@@ -40,22 +40,29 @@ describe('an image tree', () => {
   it('installed packages, roots, and lockfiles only where nothing is installed', async () => {
     const got = await scanTree(npmExtractor, join(testdata, 'tree'));
     expect(got.packages.map(brief).sort()).toEqual([
-      '@acme/util@1.0.0 app/node_modules/@acme/util/package.json',
+      // direct and dev from app/package.json for what sits right under app/node_modules
+      '@acme/util@1.0.0 direct prod app/node_modules/@acme/util/package.json',
+      // a workspace of monorepo/, which itself sits beside an installed tree
+      '@mono/lint-rules@0.0.1 root monorepo/tools/lint/rules/package.json',
+      '@mono/web@0.2.0 root monorepo/packages/web/package.json',
       '@npmcli/arborist@7.2.1 usr/local/lib/node_modules/npm/node_modules/@npmcli/arborist/package.json',
-      'debug@2.6.9 app/node_modules/express/node_modules/debug/package.json',
-      'debug@4.3.4 app/node_modules/debug/package.json',
-      'express@4.18.2 app/node_modules/express/package.json',
-      'jest@29.7.0 app/node_modules/jest/package.json',
-      // pnpm: the store copy, reached once whatever symlinks lead to it
+      'debug@2.6.9 indirect app/node_modules/express/node_modules/debug/package.json',
+      'debug@4.3.4 indirect app/node_modules/debug/package.json',
+      'express@4.18.2 direct prod app/node_modules/express/package.json',
+      'jest@29.7.0 direct dev app/node_modules/jest/package.json',
+      // a workspace may declare it: no claim either way
+      'left-pad@1.3.0 monorepo/node_modules/left-pad/package.json',
       'lock-only@1.0.0 root lockonly/package.json',
+      // pnpm: the store copy, reached once whatever symlinks lead to it
       'lodash@4.17.21 pnpm-app/node_modules/.pnpm/lodash@4.17.21/node_modules/lodash/package.json',
+      'mono@1.0.0 root monorepo/package.json',
       'ms@2.1.3 direct prod lockonly/yarn.lock',
       'npm@10.2.4 usr/local/lib/node_modules/npm/package.json',
       'pnpm-app@0.1.0 root pnpm-app/package.json',
       'semver@7.5.4 usr/local/lib/node_modules/npm/node_modules/semver/package.json',
       'shop-api@2.3.0 root app/package.json',
       // an alias install (string-width-cjs@npm:string-width) is the package it names
-      'string-width@4.2.3 app/node_modules/string-width-cjs/package.json',
+      'string-width@4.2.3 indirect app/node_modules/string-width-cjs/package.json',
       'tap-parser@15.3.1 indirect dev lockonly/yarn.lock',
       'tap@18.6.1 direct dev lockonly/yarn.lock',
     ]);
@@ -230,14 +237,11 @@ describe('node binary', () => {
   });
 
   it('the Node.js running this test', async () => {
-    const root = await mkdtemp(join(scratch, 'self-'));
-    await mkdir(join(root, 'usr/bin'), { recursive: true });
-    const input = await inputFromFixture(root, 'usr/bin').catch(() => undefined);
-    expect(input).toBeDefined();
+    const root = await binary(['placeholder']);
+    const input = await inputFromFixture(root, 'usr/local/bin/node');
     const st = await stat(process.execPath);
     const got = await npmExtractor.extract({
-      ...input!,
-      path: 'usr/bin/node',
+      ...input,
       size: st.size,
       mode: st.mode,
       localPath: process.execPath,

@@ -10,6 +10,7 @@ import { purl } from '../../../core/purl.ts';
 import type { Package } from '../../../core/types.ts';
 import { WarningLog } from '../../os/dpkg/text-lines.ts';
 import type { ExtractInput, Extractor, ExtractResult } from '../../types.ts';
+import { installedFlags, isWorkspaceMember } from './app-context.ts';
 import type { LockParse } from './lock-entry.ts';
 import { declaredDependencies, hasNodeModules, parseJsonObject, readManifest } from './manifest.ts';
 import { scanNodeBinary } from './node-binary.ts';
@@ -42,7 +43,8 @@ async function installed(input: ExtractInput): Promise<ExtractResult> {
     return { packages: [], warnings: [`${input.path}: no valid "name" and "version", not a package`] };
   }
   const licenses = licensesOf(parsed.value);
-  return { packages: [npmPackage({ name, version, location: input.path, licenses })], warnings: [] };
+  const flags = await installedFlags(input.fs, input.path);
+  return { packages: [npmPackage({ name, version, location: input.path, licenses, ...flags })], warnings: [] };
 }
 
 async function besideLockfile(input: ExtractInput, dir: string): Promise<boolean> {
@@ -50,14 +52,20 @@ async function besideLockfile(input: ExtractInput, dir: string): Promise<boolean
   return false;
 }
 
-/** A package.json outside node_modules is the application's own when it sits beside a lockfile or an installed tree. */
+/**
+ * A package.json outside node_modules is the application's own when it sits beside a lockfile or an
+ * installed tree, or is one of the workspaces of such an application.
+ */
 async function manifest(input: ExtractInput): Promise<ExtractResult> {
   const dir = dirname(input.path);
   const read = await readText(input, MAX_MANIFEST);
   const parsed = read.ok ? parseJsonObject(read.text) : undefined;
   const declared = parsed?.ok ? declaredDependencies(parsed.value) : undefined;
   const names = declared ? [...declared.prod.keys(), ...declared.dev.keys()] : [];
-  const isRoot = (await besideLockfile(input, dir)) || (await hasNodeModules(input.fs, dir, names));
+  const isRoot =
+    (await besideLockfile(input, dir)) ||
+    (await hasNodeModules(input.fs, dir, names)) ||
+    (await isWorkspaceMember(input.fs, dir));
   // a stray broken package.json elsewhere (a test fixture, a template) is none of our business
   if (!isRoot) return { packages: [], warnings: [] };
   if (!read.ok) return { packages: [], warnings: [read.warning] };
