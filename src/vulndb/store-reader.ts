@@ -5,6 +5,7 @@ import { VigilError } from '../core/errors.ts';
 import type { EpssEntry, KevEntry, NvdCvss, OsvRecord, VulnDbReader, VulnDbStatus } from '../core/osv.ts';
 import { readSchemaVersion, SCHEMA_VERSION } from './store-schema.ts';
 
+const EMPTY: readonly OsvRecord[] = Object.freeze([]);
 const HOW_TO_GET_ONE = 'run `vigil db update` to download one (or `vigil db import DIR` from a mirror)';
 
 /**
@@ -41,23 +42,25 @@ export function openVulnDb(path: string): VulnDbReader {
   }
 }
 
-interface IndexRow {
-  readonly rowid: number;
+interface CachedRecord {
   readonly id: string;
-  readonly modified: string;
+  readonly modified: number;
+  readonly record: OsvRecord;
 }
 
 /**
- * `VulnDbReader` over the SQLite file with prepared statements. Parsed records are cached per row
- * for the life of the reader: the matcher asks once per package, and many packages (every binary
- * of one Debian source package) share records.
+ * `VulnDbReader` over the SQLite file with prepared statements. Parsed records are cached per row,
+ * and answers per package, for the life of the reader: the matcher asks once per package, many
+ * packages (every binary of one Debian source package) share records, and re-matching stored
+ * inventories asks the same questions again.
  */
 class SqliteVulnDbReader implements VulnDbReader {
   readonly #db: Database.Database;
   readonly #path: string;
-  readonly #parsed = new Map<number, OsvRecord>();
+  readonly #records = new Map<number, CachedRecord>();
+  readonly #answers = new Map<string, readonly OsvRecord[]>();
   readonly #byPackage: Database.Statement;
-  readonly #recordJson: Database.Statement;
+  readonly #record: Database.Statement;
   readonly #kev: Database.Statement;
   readonly #epss: Database.Statement;
   readonly #nvd: Database.Statement;
@@ -66,29 +69,37 @@ class SqliteVulnDbReader implements VulnDbReader {
   constructor(db: Database.Database, path: string) {
     this.#db = db;
     this.#path = path;
-    this.#byPackage = db.prepare(
-      `SELECT DISTINCT r.rowid AS rowid, r.id AS id, r.modified AS modified
-       FROM affected a JOIN records r ON r.rowid = a.record
-       WHERE a.base = ? AND a.name = ? AND r.withdrawn = 0`,
-    );
-    this.#recordJson = db.prepare('SELECT json FROM records WHERE rowid = ?').pluck();
+    // Served by the primary key of `affected` alone (a covering index range scan).
+    this.#byPackage = db.prepare('SELECT DISTINCT record FROM affected WHERE base = ? AND name = ?').pluck();
+    this.#record = db.prepare('SELECT id, modified, json FROM records WHERE rowid = ? AND withdrawn = 0');
     this.#kev = db.prepare('SELECT json FROM kev WHERE cve_id = ?').pluck();
     this.#epss = db.prepare('SELECT cve_id AS cveId, score, percentile, date FROM epss WHERE cve_id = ?');
     this.#nvd = db.prepare('SELECT type, vector, base_score AS baseScore FROM nvd_cvss WHERE cve_id = ? ORDER BY type');
   }
 
   recordsFor(baseEcosystem: string, name: string): readonly OsvRecord[] {
-    const rows = this.#byPackage.all(baseEcosystem, normalizePackageName(baseEcosystem, name)) as IndexRow[];
-    if (rows.length === 0) return [];
-    // The same id published by several sources (a GHSA in two ecosystems' zips): the newest wins.
-    const newest = new Map<string, IndexRow>();
-    for (const row of rows) {
-      const seen = newest.get(row.id);
-      if (seen === undefined || Date.parse(row.modified) > Date.parse(seen.modified)) newest.set(row.id, row);
+    const normalized = normalizePackageName(baseEcosystem, name);
+    const key = `${baseEcosystem}\0${normalized}`;
+    const answered = this.#answers.get(key);
+    if (answered !== undefined) return answered;
+    const rowids = this.#byPackage.all(baseEcosystem, normalized) as number[];
+    let answer: readonly OsvRecord[] = EMPTY;
+    if (rowids.length === 1) {
+      const only = this.#cached(rowids[0] as number);
+      if (only !== undefined) answer = Object.freeze([only.record]);
+    } else if (rowids.length > 1) {
+      // The same id published by several sources (a GHSA in two ecosystems' zips): the newest wins.
+      const newest = new Map<string, CachedRecord>();
+      for (const rowid of rowids) {
+        const entry = this.#cached(rowid);
+        if (entry === undefined) continue;
+        const seen = newest.get(entry.id);
+        if (seen === undefined || entry.modified > seen.modified) newest.set(entry.id, entry);
+      }
+      answer = Object.freeze([...newest.values()].map((entry) => entry.record));
     }
-    const records: OsvRecord[] = [];
-    for (const row of newest.values()) records.push(this.#record(row.rowid));
-    return records;
+    this.#answers.set(key, answer);
+    return answer;
   }
 
   ecosystems(): readonly string[] {
@@ -124,17 +135,20 @@ class SqliteVulnDbReader implements VulnDbReader {
   }
 
   close(): void {
-    this.#parsed.clear();
+    this.#records.clear();
+    this.#answers.clear();
     this.#db.close();
   }
 
-  #record(rowid: number): OsvRecord {
-    let record = this.#parsed.get(rowid);
-    if (record === undefined) {
-      record = JSON.parse(this.#recordJson.get(rowid) as string) as OsvRecord;
-      this.#parsed.set(rowid, record);
+  #cached(rowid: number): CachedRecord | undefined {
+    let entry = this.#records.get(rowid);
+    if (entry === undefined) {
+      const row = this.#record.get(rowid) as { id: string; modified: string; json: string } | undefined;
+      if (row === undefined) return undefined;
+      entry = { id: row.id, modified: Date.parse(row.modified), record: JSON.parse(row.json) as OsvRecord };
+      this.#records.set(rowid, entry);
     }
-    return record;
+    return entry;
   }
 }
 

@@ -1,0 +1,297 @@
+/**
+ * `npm run bench:match`: the vulnerability DB import and the matcher, with figures for
+ * docs/benchmarks.md. Each phase runs in its own child process, so that the peak RSS it prints
+ * (process.resourceUsage().maxRSS) is that phase's alone.
+ *
+ * 1. import every all.zip of ../shared/vulndata/osv (real records): records/s, peak RSS;
+ * 2. import a generated mirror (default 500,000 records over 10 ecosystems, shaped like osv.dev's
+ *    records) at a fifth and at the whole of its size: RSS must stay flat as the data grows;
+ * 3. match a generated 2,000-package inventory against the DB of phase 1 (cold and warm reader).
+ *
+ * Options: --records N (size of the generated set), --keep DIR (leave the generated files there).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import type { OsvRecord, VulnDbReader } from '../src/core/osv.ts';
+import type { Inventory, Package } from '../src/core/types.ts';
+import { osvSource } from '../src/vulndb/sources/osv/index.ts';
+import { openVulnDb } from '../src/vulndb/store-reader.ts';
+import { createTransport } from '../src/vulndb/transport.ts';
+import { updateDatabase } from '../src/vulndb/update.ts';
+import { ZipWriter } from '../src/vulndb/zip-writer.ts';
+
+const SHARED_OSV = join(import.meta.dirname, '..', '..', 'shared', 'vulndata', 'osv');
+const SYNTHETIC_ECOSYSTEMS = [
+  'Debian',
+  'Ubuntu',
+  'Alpine',
+  'AlmaLinux',
+  'npm',
+  'PyPI',
+  'Go',
+  'Maven',
+  'crates.io',
+  'RubyGems',
+];
+const INVENTORY_SIZE = 2000;
+
+interface PhaseResult {
+  readonly phase: string;
+  readonly records: number;
+  readonly seconds: number;
+  readonly maxRssMb: number;
+  readonly extra?: Record<string, unknown>;
+}
+
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const at = args.indexOf(name);
+  return at === -1 ? undefined : args[at + 1];
+};
+
+async function main(): Promise<void> {
+  if (!existsSync(SHARED_OSV)) {
+    console.log(`bench:match: ${SHARED_OSV} is absent (the shared vulnerability mirror); nothing to measure.`);
+    return;
+  }
+  const records = Number(option('--records') ?? 500_000);
+  const keep = option('--keep');
+  const work = keep ?? mkdtempSync(join(tmpdir(), 'vigil-bench-match-'));
+  mkdirSync(work, { recursive: true });
+  console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
+  try {
+    const sharedDb = join(work, 'shared.db');
+    rmSync(sharedDb, { force: true });
+    report(child('import', { '--dir': SHARED_OSV, '--db': sharedDb }), 'import ../shared/vulndata/osv');
+    report(child('import', { '--dir': SHARED_OSV, '--db': sharedDb }), 're-import, unchanged (incremental)');
+
+    const mirror = join(work, 'synthetic');
+    const generated = child('generate', { '--dir': mirror, '--records': String(records) });
+    console.log(`generated ${generated.records.toLocaleString('en')} records in ${generated.seconds.toFixed(1)} s`);
+    for (const share of [5, 1]) {
+      const db = join(work, `synthetic-${share}.db`);
+      rmSync(db, { force: true });
+      const ecosystems = SYNTHETIC_ECOSYSTEMS.slice(0, SYNTHETIC_ECOSYSTEMS.length / share).join(',');
+      report(
+        child('import', { '--dir': mirror, '--db': db, '--ecosystems': ecosystems }),
+        `import synthetic 1/${share}`,
+      );
+      rmSync(db, { force: true });
+    }
+
+    let match: PhaseResult | undefined;
+    try {
+      match = child('match', { '--db': sharedDb });
+    } catch (err) {
+      console.log(`match: not available (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (match !== undefined) {
+      const { coldMs, warmMs, findings, lookupColdMs, lookupWarmMs, lookedUp } = match.extra as {
+        coldMs: number;
+        warmMs: number;
+        findings: number;
+        lookupColdMs: number;
+        lookupWarmMs: number;
+        lookedUp: number;
+      };
+      console.log(
+        `recordsFor x ${INVENTORY_SIZE} (the DB side alone): ${lookupColdMs.toFixed(1)} ms with a fresh reader, ` +
+          `${lookupWarmMs.toFixed(1)} ms warm; ${lookedUp} records`,
+      );
+      console.log(
+        `match ${INVENTORY_SIZE} packages: ${coldMs.toFixed(1)} ms with a fresh reader, ${warmMs.toFixed(1)} ms warm; ` +
+          `${findings} findings; peak RSS ${match.maxRssMb.toFixed(0)} MB`,
+      );
+    }
+  } finally {
+    if (keep === undefined) rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function child(name: string, flags: Record<string, string>): PhaseResult {
+  const argv = [import.meta.filename, '--phase', name, ...Object.entries(flags).flat()];
+  const run = spawnSync(process.execPath, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (run.status !== 0) throw new Error(`phase ${name} exited ${run.status}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop() as string) as PhaseResult;
+}
+
+function report(result: PhaseResult, label: string): void {
+  const rate = result.records / result.seconds;
+  console.log(
+    `${label}: ${result.records.toLocaleString('en')} records in ${result.seconds.toFixed(2)} s = ` +
+      `${Math.round(rate).toLocaleString('en')} records/s; peak RSS ${result.maxRssMb.toFixed(0)} MB`,
+  );
+}
+
+async function runPhase(name: string, dir: string, db: string, records: number): Promise<PhaseResult> {
+  const started = performance.now();
+  let count = 0;
+  let extra: Record<string, unknown> | undefined;
+  if (name === 'import') {
+    const wanted = option('--ecosystems')?.split(',');
+    const ecosystems = readdirSync(dir).filter(
+      (e) => existsSync(join(dir, e, 'all.zip')) && (!wanted || wanted.includes(e)),
+    );
+    const result = await updateDatabase({
+      dbPath: db,
+      sources: ecosystems.map((ecosystem) => osvSource(ecosystem, pathToFileURL(dir).href)),
+      transport: createTransport(),
+    });
+    for (const source of result.sources) {
+      if (source.outcome !== 'landed') throw new Error(`${source.name} failed: ${source.error}`);
+      count += source.added + source.updated + source.unchanged;
+    }
+  } else if (name === 'generate') {
+    count = await generateMirror(dir, records);
+  } else if (name === 'match') {
+    extra = await timeMatch(db);
+    count = INVENTORY_SIZE;
+  } else {
+    throw new Error(`unknown phase ${name}`);
+  }
+  return {
+    phase: name,
+    records: count,
+    seconds: (performance.now() - started) / 1000,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    ...(extra !== undefined ? { extra } : {}),
+  };
+}
+
+/** mulberry32: a small seeded generator, so every run builds the same mirror */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PROSE =
+  'A flaw was found in the request parser. An attacker able to send crafted input can cause excessive memory ' +
+  'use or read past the end of a buffer, leading to a denial of service or disclosure of memory contents. ' +
+  'Versions before the fixed release are affected; upgrading removes the vulnerable code path entirely. ';
+
+/** Records shaped like osv.dev's: distro advisories list several binary packages, language ones one or two. */
+function syntheticRecord(ecosystem: string, index: number, random: () => number): OsvRecord {
+  const distro = ['Debian', 'Ubuntu', 'Alpine', 'AlmaLinux'].includes(ecosystem);
+  const release = { Debian: ':12', Ubuntu: ':22.04:LTS', Alpine: ':v3.19', AlmaLinux: ':9' }[ecosystem] ?? '';
+  const packages = distro ? 2 + Math.floor(random() * 10) : 1 + Math.floor(random() * 2);
+  const cve = `CVE-${2015 + Math.floor(random() * 11)}-${10000 + index}`;
+  const fixedMinor = Math.floor(random() * 40);
+  return {
+    schema_version: '1.6.0',
+    id: `${ecosystem.toUpperCase().replace(/[^A-Z]/g, '')}-SYN-${index}`,
+    modified: new Date(Date.UTC(2025, 0, 1) + Math.floor(random() * 3e10)).toISOString(),
+    published: new Date(Date.UTC(2020, 0, 1) + Math.floor(random() * 1.5e11)).toISOString(),
+    aliases: [cve],
+    summary: `Synthetic advisory ${index} in ${ecosystem}`,
+    details: PROSE.repeat(1 + Math.floor(random() * 4)),
+    severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:H' }],
+    affected: Array.from({ length: packages }, (_, p) => ({
+      package: { ecosystem: `${ecosystem}${release}`, name: `pkg-${Math.floor(random() * 20_000)}${p ? `-${p}` : ''}` },
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: `1.${fixedMinor}.${p}` }] }],
+      database_specific: { source: `https://example.org/advisories/${index}.json` },
+    })),
+    references: [
+      { type: 'ADVISORY', url: `https://nvd.nist.gov/vuln/detail/${cve}` },
+      { type: 'WEB', url: `https://example.org/security/${index}` },
+    ],
+  };
+}
+
+async function generateMirror(dir: string, total: number): Promise<number> {
+  const random = seeded(4);
+  const perEcosystem = Math.ceil(total / SYNTHETIC_ECOSYSTEMS.length);
+  let written = 0;
+  for (const ecosystem of SYNTHETIC_ECOSYSTEMS) {
+    mkdirSync(join(dir, ecosystem), { recursive: true });
+    const zip = await ZipWriter.create(join(dir, ecosystem, 'all.zip'));
+    for (let i = 0; i < perEcosystem && written < total; i++, written++) {
+      const record = syntheticRecord(ecosystem, written, random);
+      await zip.add(`${record.id}.json`, JSON.stringify(record, null, 2));
+    }
+    await zip.close();
+  }
+  return written;
+}
+
+/** A 2,000-package inventory of language packages: names the DB has advisories for, and misses. */
+async function timeMatch(dbPath: string): Promise<Record<string, unknown>> {
+  const matcher = (await import('../src/match/index.ts').catch(() => undefined)) as
+    | { matchInventory?: (inventory: Inventory, db: VulnDbReader) => { findings: unknown[] } }
+    | undefined;
+  if (typeof matcher?.matchInventory !== 'function') throw new Error('src/match/index.ts has no matchInventory');
+  const { inventoryOf } = await import('../src/match/testing.ts');
+  const packages = inventoryPackages(dbPath);
+  const inventory = inventoryOf(packages);
+  const lookupReader = openVulnDb(dbPath);
+  let started = performance.now();
+  let lookedUp = 0;
+  for (const pkg of packages) lookedUp += lookupReader.recordsFor(pkg.ecosystem as string, pkg.name).length;
+  const lookupColdMs = performance.now() - started;
+  started = performance.now();
+  for (const pkg of packages) lookupReader.recordsFor(pkg.ecosystem as string, pkg.name);
+  const lookupWarmMs = performance.now() - started;
+  lookupReader.close();
+  const coldReader = openVulnDb(dbPath);
+  started = performance.now();
+  const cold = matcher.matchInventory(inventory, coldReader);
+  const coldMs = performance.now() - started;
+  started = performance.now();
+  matcher.matchInventory(inventory, coldReader);
+  const warmMs = performance.now() - started;
+  coldReader.close();
+  return { coldMs, warmMs, findings: cold.findings.length, lookupColdMs, lookupWarmMs, lookedUp };
+}
+
+function inventoryPackages(dbPath: string): Package[] {
+  const ecosystems = ['npm', 'PyPI', 'Go', 'crates.io'];
+  const random = seeded(7);
+  const packages: Package[] = [];
+  // Names come from the DB's own index, so most packages have advisories to evaluate.
+  const db = new Database(dbPath, { readonly: true });
+  const names = new Map<string, string[]>(
+    ecosystems.map((e) => [
+      e,
+      db.prepare('SELECT DISTINCT name FROM affected WHERE base = ? LIMIT 2000').pluck().all(e) as string[],
+    ]),
+  );
+  db.close();
+  const purlType: Record<string, string> = { npm: 'npm', PyPI: 'pypi', Go: 'golang', 'crates.io': 'cargo' };
+  for (let i = 0; i < INVENTORY_SIZE; i++) {
+    const ecosystem = ecosystems[i % ecosystems.length] as string;
+    const pool = names.get(ecosystem) ?? [];
+    const hit = pool.length > 0 && i % 4 !== 3;
+    const name = hit ? (pool[Math.floor(random() * pool.length)] as string) : `no-advisory-package-${i}`;
+    const version =
+      ecosystem === 'Go'
+        ? `v0.${Math.floor(random() * 20)}.0`
+        : `${Math.floor(random() * 5)}.${Math.floor(random() * 20)}.0`;
+    packages.push({
+      type: purlType[ecosystem] as Package['type'],
+      ecosystem,
+      name,
+      version,
+      purl: `pkg:${purlType[ecosystem]}/${name}@${version}`,
+      locations: [`app/${i}`],
+      layerDiffId: 'sha256:0',
+      layerIndex: 0,
+    } as Package);
+  }
+  return packages;
+}
+
+const phase = option('--phase');
+if (phase !== undefined) {
+  const result = await runPhase(phase, option('--dir') ?? '', option('--db') ?? '', Number(option('--records') ?? 0));
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+} else {
+  await main();
+}
