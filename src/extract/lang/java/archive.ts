@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
+import { openZipFile } from './file-reader.ts';
 
 export interface ArchiveLimits {
   /** nesting below the archive on disk: 1 reads WEB-INF/lib/*.jar but not jars inside those */
@@ -187,7 +188,7 @@ async function walkNested(
       walk.warn(`${label}: cannot be read: ${message(err)}`);
       return;
     }
-    await walkArchiveAt(walk, () => yauzl.openPromise(spool, ZIP_OPTIONS), label, fileName, depth);
+    await walkArchiveAt(walk, () => openZipFile(spool, ZIP_OPTIONS), label, fileName, depth);
   } finally {
     await rm(spool, { force: true });
   }
@@ -234,7 +235,7 @@ export async function walkArchive(
 ): Promise<void> {
   const walk = new Walk(limits, warn, visit);
   try {
-    await walkArchiveAt(walk, () => yauzl.openPromise(localPath, ZIP_OPTIONS), label, baseName(label), 0);
+    await walkArchiveAt(walk, () => openZipFile(localPath, ZIP_OPTIONS), label, baseName(label), 0);
   } finally {
     if (walk.scratch) await rm(walk.scratch, { recursive: true, force: true });
   }
