@@ -4,7 +4,7 @@ import { groupByAlias } from './dedupe.ts';
 import { type DistroStatus, type DistroTarget, distroState, distroTarget, hasUbuntuProPackages } from './distro.ts';
 import { buildFinding, type Candidate } from './finding.ts';
 import { CompiledCache, type Lookup, matchPackage, memoisedLookup, orderable } from './match-package.ts';
-import { installedVersion, isLanguageEcosystem, schemeForEcosystem } from './schemes.ts';
+import { ecosystemOfPurlType, installedVersion, isLanguageEcosystem, schemeForEcosystem } from './schemes.ts';
 
 export { groupByAlias } from './dedupe.ts';
 export type { DistroState, DistroStatus } from './distro.ts';
@@ -60,9 +60,10 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
   let osPackagesSkipped = 0;
 
   for (const pkg of inventory.packages) {
-    const lookup = pkg.ecosystem !== undefined ? languageLookup(pkg, note) : osLookup(pkg, target);
+    const ecosystem = pkg.ecosystem ?? ecosystemOfPurlType(pkg.type);
+    const lookup = ecosystem !== undefined ? languageLookup(pkg, ecosystem, note) : osLookup(pkg, target);
     if (lookup === undefined) {
-      if (pkg.ecosystem === undefined) osPackagesSkipped++;
+      if (ecosystem === undefined) osPackagesSkipped++;
       continue;
     }
     const scheme = schemeForEcosystem(lookup.baseEcosystem) as string;
@@ -95,8 +96,7 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
 
 type LookupWithLabel = Lookup & { readonly ecosystemLabel: string };
 
-function languageLookup(pkg: Package, note: (m: string) => void): LookupWithLabel | undefined {
-  const ecosystem = pkg.ecosystem as string;
+function languageLookup(pkg: Package, ecosystem: string, note: (m: string) => void): LookupWithLabel | undefined {
   if (!isLanguageEcosystem(ecosystem)) {
     note(`ecosystem ${JSON.stringify(ecosystem)} is not supported; ${pkg.name} not matched`);
     return undefined;

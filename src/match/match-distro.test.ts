@@ -332,3 +332,14 @@ describe('distro status', () => {
     expect(result.findings.map((f) => f.id)).toEqual(['CVE-2016-20013']);
   });
 });
+
+describe('AlmaLinux module streams (ALBA-2019:0973)', () => {
+  it.each([
+    ['the el8.4.0 build of the fix is clean', '1:0.1.15-2.git2d0b8a3.module_el8.4.0+2496+12421f43', []],
+    ['an older el8.5.0 build is affected', '1:0.1.15-1.module_el8.5.0+100+aaaaaaaa', ['ALBA-2019:0973']],
+  ])('%s', (_, version, ids) => {
+    const hook = pkg('rpm', 'oci-systemd-hook', version, { sourceName: 'oci-systemd-hook' });
+    const { findings } = matchInventory(inventoryOf([hook], os('almalinux', '8.4')), db, { now: DEC_2026 });
+    expect(findings.map((f) => f.id)).toEqual(ids);
+  });
+});

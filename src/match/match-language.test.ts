@@ -107,6 +107,15 @@ describe('language packages', () => {
     expect(result.notes.join('\n')).toMatch(note);
   });
 
+  it('a language package without an ecosystem field is matched by its purl type (SBOMs of other tools)', () => {
+    const { ecosystem: _, ...bare } = lang('npm', 'lodash', '4.17.20');
+    const result = matchInventory(inventoryOf([bare]), db);
+    expect(result.findings.map((f) => [f.id, f.package.ecosystem])).toEqual([
+      ['CVE-2020-28500', 'npm'],
+      ['CVE-2021-23337', 'npm'],
+    ]);
+  });
+
   it('an ecosystem Vigil cannot order is a note', () => {
     const result = matchInventory(inventoryOf([lang('Hex', 'plug', '1.0.0')]), db);
     expect(result.notes).toEqual(['ecosystem "Hex" is not supported; plug not matched']);

@@ -3,6 +3,8 @@ import type { OsvAffected, OsvRecord, VulnDbReader } from '../core/osv.ts';
 import { getScheme } from '../versioning/index.ts';
 import type { Candidate } from './finding.ts';
 import { type CompiledAffected, compileAffected, evaluateAffected, GIT_IGNORED } from './ranges.ts';
+import { rebuiltFixVerdict } from './rpm-streams.ts';
+import { schemeForEcosystem } from './schemes.ts';
 
 interface IndexedEntry {
   readonly index: number;
@@ -150,14 +152,34 @@ function matchRecord(
   const indexes: number[] = [];
   const fixed: string[] = [];
   let wontFixAll = true;
+  const rpm = schemeForEcosystem(lookup.baseEcosystem) === 'rpm';
   for (const name of wanted) {
-    for (const { index, affected, compiled } of cache.entries(record, lookup.baseEcosystem, name)) {
+    const entries = cache
+      .entries(record, lookup.baseEcosystem, name)
+      .filter((e) => lookup.accepts((e.affected.package as { ecosystem: string }).ecosystem));
+    for (const { affected, compiled } of entries) {
       const pkg = affected.package as { ecosystem: string; name: string };
-      if (!lookup.accepts(pkg.ecosystem) || indexes.includes(index)) continue;
       for (const problem of compiled.problems) {
         if (problem === GIT_IGNORED) notes.gitRange(record.id);
         else notes.note(`${record.id} (${pkg.ecosystem}/${pkg.name}): ${problem}`);
       }
+    }
+    const rebuilt = rpm
+      ? rebuiltFixVerdict(
+          entries.map((e) => e.affected),
+          lookup.version,
+        )
+      : undefined;
+    if (rebuilt !== undefined) {
+      if (!rebuilt.affected) continue;
+      for (const e of entries) if (!indexes.includes(e.index)) indexes.push(e.index);
+      for (const f of rebuilt.fixed) if (!fixed.includes(f)) fixed.push(f);
+      if (!entries.every((e) => wontFix(e.affected))) wontFixAll = false;
+      continue;
+    }
+    for (const { index, affected, compiled } of entries) {
+      if (indexes.includes(index)) continue;
+      const pkg = affected.package as { ecosystem: string; name: string };
       const result = evaluateAffected(lookup.version, compiled);
       for (const scheme of result.unorderable) {
         notes.note(

@@ -68,3 +68,25 @@ export function installedVersion(ecosystem: string, name: string, version: strin
   }
   return version;
 }
+
+/**
+ * The OSV ecosystem of a language package whose `ecosystem` field is unset (an SBOM from another
+ * tool), from its purl type (purl-spec PURL-TYPES.rst); undefined for OS and unknown types.
+ */
+const purlTypeEcosystems: Readonly<Record<string, string>> = {
+  npm: 'npm',
+  pypi: 'PyPI',
+  golang: 'Go',
+  maven: 'Maven',
+  gem: 'RubyGems',
+  nuget: 'NuGet',
+  composer: 'Packagist',
+  cargo: 'crates.io',
+  pub: 'Pub',
+  hackage: 'Hackage',
+  cran: 'CRAN',
+};
+
+export function ecosystemOfPurlType(type: string): string | undefined {
+  return Object.hasOwn(purlTypeEcosystems, type) ? purlTypeEcosystems[type] : undefined;
+}
