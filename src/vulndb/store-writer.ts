@@ -28,6 +28,13 @@ export class SourceSession {
   readonly #db: Database.Database;
   readonly #source: string;
   readonly #statements: Statements;
+  /**
+   * The source had no rows before: every record is new, so the per-record lookup and the "seen"
+   * bookkeeping (which only serves to find what the source dropped) are skipped.
+   */
+  readonly #fresh: boolean;
+  /** index rows waiting for a multi-row insert: [base, name, record, ecosystem] flattened */
+  readonly #pendingIndex: Array<string | number> = [];
 
   constructor(db: Database.Database, source: string) {
     this.#db = db;
@@ -35,6 +42,7 @@ export class SourceSession {
     this.#statements = prepare(db);
     db.exec('BEGIN');
     db.exec('DELETE FROM seen_records; DELETE FROM seen_keys;');
+    this.#fresh = this.#statements.anyRecord.get(source) === undefined;
   }
 
   apply(item: SourceItem): void {
@@ -64,10 +72,13 @@ export class SourceSession {
   commit(updatedAt: string): SourceCounts {
     const s = this.#statements;
     const source = this.#source;
-    const gone = this.#db
-      .prepare('SELECT rowid FROM records WHERE source = ? AND rowid NOT IN (SELECT rowid FROM seen_records)')
-      .pluck()
-      .all(source) as number[];
+    this.#flushIndex();
+    const gone = this.#fresh
+      ? []
+      : (this.#db
+          .prepare('SELECT rowid FROM records WHERE source = ? AND rowid NOT IN (SELECT rowid FROM seen_records)')
+          .pluck()
+          .all(source) as number[]);
     for (const rowid of gone) {
       s.deleteAffected.run(rowid);
       s.deleteAliases.run(rowid);
@@ -117,6 +128,22 @@ export class SourceSession {
 
   #applyRecord(record: OsvRecord): void {
     const s = this.#statements;
+    const withdrawn = record.withdrawn !== undefined ? 1 : 0;
+    if (this.#fresh) {
+      const inserted = s.insertNewRecord.run(
+        this.#source,
+        record.id,
+        record.modified,
+        withdrawn,
+        JSON.stringify(record),
+      );
+      // 0 changes: the id came twice in this source; the second copy takes the incremental path.
+      if (inserted.changes === 1) {
+        this.counts.added++;
+        this.#index(Number(inserted.lastInsertRowid), record, withdrawn);
+        return;
+      }
+    }
     const existing = s.selectRecord.get(this.#source, record.id) as { rowid: number; modified: string } | undefined;
     // Incremental: a record whose `modified` is not newer than the stored one is left as it is.
     if (existing !== undefined && !isNewer(record.modified, existing.modified)) {
@@ -124,11 +151,11 @@ export class SourceSession {
       this.counts.unchanged++;
       return;
     }
-    const withdrawn = record.withdrawn !== undefined ? 1 : 0;
     const json = JSON.stringify(record);
     let rowid: number;
     if (existing !== undefined) {
       rowid = existing.rowid;
+      this.#flushIndex();
       s.updateRecord.run(record.modified, withdrawn, json, rowid);
       s.deleteAffected.run(rowid);
       s.deleteAliases.run(rowid);
@@ -138,19 +165,30 @@ export class SourceSession {
       this.counts.added++;
     }
     s.markRecord.run(rowid);
-    for (const alias of record.aliases ?? []) s.insertAlias.run(rowid, alias);
+    this.#index(rowid, record, withdrawn);
+  }
+
+  #index(rowid: number, record: OsvRecord, withdrawn: number): void {
+    for (const alias of record.aliases ?? []) this.#statements.insertAlias.run(rowid, alias);
     // OSV schema "withdrawn": the entry no longer applies; it stays stored but out of the index.
     if (withdrawn) return;
+    const pending = this.#pendingIndex;
     for (const affected of record.affected ?? []) {
       const pkg = affected.package;
       if (pkg === undefined) continue;
-      s.insertAffected.run(
-        baseEcosystem(pkg.ecosystem),
-        normalizePackageName(pkg.ecosystem, pkg.name),
-        rowid,
-        pkg.ecosystem,
-      );
+      pending.push(baseEcosystem(pkg.ecosystem), normalizePackageName(pkg.ecosystem, pkg.name), rowid, pkg.ecosystem);
+      if (pending.length === INDEX_BATCH_ROWS * 4) {
+        this.#statements.insertAffectedBatch.run(pending);
+        pending.length = 0;
+      }
     }
+  }
+
+  /** Writes the index rows still pending; before anything deletes index rows, and at commit. */
+  #flushIndex(): void {
+    const pending = this.#pendingIndex;
+    for (let at = 0; at < pending.length; at += 4) this.#statements.insertAffected.run(pending.slice(at, at + 4));
+    pending.length = 0;
   }
 
   #applyKev(entry: KevEntry): void {
@@ -203,7 +241,13 @@ export function rebuildEcosystems(db: Database.Database): void {
   db.exec('DELETE FROM ecosystems; INSERT INTO ecosystems (name) SELECT DISTINCT ecosystem FROM affected;');
 }
 
+/** rows per multi-row insert into the index: one native call instead of 64 */
+const INDEX_BATCH_ROWS = 64;
+
 interface Statements {
+  anyRecord: Database.Statement;
+  insertNewRecord: Database.Statement;
+  insertAffectedBatch: Database.Statement;
   selectRecord: Database.Statement;
   insertRecord: Database.Statement;
   updateRecord: Database.Statement;
@@ -230,6 +274,13 @@ function prepare(db: Database.Database): Statements {
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS seen_records (rowid INTEGER PRIMARY KEY);
     CREATE TEMP TABLE IF NOT EXISTS seen_keys (kind TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;`);
   const statements: Statements = {
+    anyRecord: db.prepare('SELECT 1 FROM records WHERE source = ? LIMIT 1'),
+    insertNewRecord: db.prepare(
+      'INSERT OR IGNORE INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, ?)',
+    ),
+    insertAffectedBatch: db.prepare(
+      `INSERT OR IGNORE INTO affected (base, name, record, ecosystem) VALUES ${Array(INDEX_BATCH_ROWS).fill('(?, ?, ?, ?)').join(', ')}`,
+    ),
     selectRecord: db.prepare('SELECT rowid, modified FROM records WHERE source = ? AND id = ?'),
     insertRecord: db.prepare('INSERT INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, ?)'),
     updateRecord: db.prepare('UPDATE records SET modified = ?, withdrawn = ?, json = ? WHERE rowid = ?'),

@@ -115,6 +115,26 @@ describe('incremental updates', () => {
     expect(after.status().sources[0]).toMatchObject({ records: 1, updatedAt: '2026-11-03T00:00:00.000Z' });
   });
 
+  it('keeps the newest copy of an id that a source publishes twice', async () => {
+    const first = osvRecord('GHSA-dup', { name: 'old-name' });
+    const second = osvRecord('GHSA-dup', { name: 'new-name', modified: '2025-03-01T00:00:00Z' });
+    const result = await update([inlineSource('osv:npm', osvItems(first, second))]);
+    expect(result.sources[0]).toMatchObject({ outcome: 'landed', added: 1, updated: 1 });
+    const reader = open();
+    expect(ids(reader, 'npm', 'old-name')).toEqual([]);
+    expect(ids(reader, 'npm', 'new-name')).toEqual(['GHSA-dup']);
+    expect(reader.status().sources[0]).toMatchObject({ records: 1 });
+  });
+
+  it('indexes records with more packages than one batched insert holds', async () => {
+    const packages = Array.from({ length: 150 }, (_, i) => ['Debian:12', `libfoo${i}`] as const);
+    await update([inlineSource('osv:Debian', osvItems(osvRecord('DSA-1', { packages }), osvRecord('DSA-2')))]);
+    const reader = open();
+    expect(ids(reader, 'Debian', 'libfoo0')).toEqual(['DSA-1']);
+    expect(ids(reader, 'Debian', 'libfoo149')).toEqual(['DSA-1']);
+    expect(ids(reader, 'npm', 'left-pad')).toEqual(['DSA-2']);
+  });
+
   it('takes a record out of the index once it is withdrawn', async () => {
     await update([inlineSource('osv:PyPI', osvItems(osvRecord('PYSEC-1', { ecosystem: 'PyPI', name: 'Django' })))]);
     expect(ids(open(), 'PyPI', 'django')).toEqual(['PYSEC-1']);
