@@ -1,4 +1,5 @@
 /** Damaged, hostile and oversized archives: warnings naming the file, what was read is kept. */
+import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -182,6 +183,30 @@ describe('bad archives', () => {
     expect(got.warnings).toEqual([
       expect.stringMatching(/^app\/app-1\.0\.jar: archive is damaged \(.+\); kept what was read before$/),
     ]);
+  });
+});
+
+describe('resources', () => {
+  it('closes every file it opens and removes its spool files, on success and on failure', async () => {
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const archives = [
+      mavenJar('com.acme', 'app', '1.0', [{ name: 'lib/guava-31.0-jre.jar', data: guava }]),
+      Buffer.from('not a zip'),
+      guava.subarray(0, guava.length - 40),
+      outer([{ name: 'lib/broken-1.0.jar', data: 'PK garbage' }]),
+      outer([{ name: 'lib/bomb-1.0.jar', data: Buffer.alloc(8 * 1024 * 1024) }]),
+    ];
+    await extractBytes('app/app-1.0.jar', archives[0]!, { maxInMemoryArchiveBytes: 0 });
+    const before = openFiles();
+    const spoolsBefore = readdirSync(tmpdir()).filter((n) => n.startsWith('vigil-java-') && !n.includes('test'));
+    for (const archive of archives) {
+      await extractBytes('app/app-1.0.jar', archive, { maxInMemoryArchiveBytes: 0, maxInflatedBytes: 4 * 1024 * 1024 });
+    }
+    // descriptors close asynchronously once the last stream of an archive ends
+    for (let i = 0; i < 100 && openFiles() > before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(openFiles()).toBe(before);
+    const spoolsAfter = readdirSync(tmpdir()).filter((n) => n.startsWith('vigil-java-') && !n.includes('test'));
+    expect(spoolsAfter.filter((n) => !spoolsBefore.includes(n))).toEqual([]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -288,6 +289,30 @@ describe('archives built in the test', () => {
   ])('%s', async (_, path, content, want) => {
     const got = await extractBytes(path, content);
     expect(got.packages.map(brief)).toEqual(want);
+    expect(got.warnings).toEqual([]);
+  });
+
+  it("a war written by the JDK's jar tool (data descriptors, its own manifest)", async () => {
+    // `jar` streams entries through ZipOutputStream: sizes and CRCs follow the data (APPNOTE 4.3.9)
+    const tree = await mkdtemp(join(scratch, 'jdk-'));
+    await mkdir(join(tree, 'META-INF/maven/com.acme/web'), { recursive: true });
+    await mkdir(join(tree, 'WEB-INF/lib'), { recursive: true });
+    await writeFile(
+      join(tree, 'META-INF/maven/com.acme/web/pom.properties'),
+      pomProperties('com.acme', 'web', '2.1.0'),
+    );
+    await writeFile(
+      join(tree, 'WEB-INF/lib/jackson-core-2.15.2.jar'),
+      mavenJar('com.fasterxml.jackson.core', 'jackson-core', '2.15.2'),
+    );
+    await writeFile(join(tree, 'index.html'), '<html></html>'.repeat(100));
+    const war = join(scratch, `web-${Date.now()}.war`);
+    execFileSync('jar', ['--create', '--file', war, '-C', tree, '.'], { stdio: 'pipe' });
+    const got = await extractBytes('srv/web.war', await import('node:fs/promises').then((fs) => fs.readFile(war)));
+    expect(got.packages.map(brief)).toEqual([
+      ['com.acme:web', '2.1.0', 'srv/web.war'],
+      ['com.fasterxml.jackson.core:jackson-core', '2.15.2', 'srv/web.war!/WEB-INF/lib/jackson-core-2.15.2.jar'],
+    ]);
     expect(got.warnings).toEqual([]);
   });
 
