@@ -29,8 +29,8 @@ export class CompiledCache {
     this.#capacity = capacity;
   }
 
-  /** the record's affected entries for this package, compiled */
-  entries(record: OsvRecord, base: string, normalizedName: string): readonly Required<IndexedEntry>[] {
+  /** the record's affected entries for a package key (see packageKey), compiled */
+  entries(record: OsvRecord, key: string): readonly Required<IndexedEntry>[] {
     let index = this.#byObject.get(record);
     if (index === undefined) {
       const key = `${record.id}\u0000${record.modified}`;
@@ -45,11 +45,16 @@ export class CompiledCache {
       }
       this.#byObject.set(record, index);
     }
-    const entries = index.get(`${base}\u0000${normalizedName}`);
+    const entries = index.get(key);
     if (entries === undefined) return [];
     for (const entry of entries) entry.compiled ??= compileAffected(entry.affected);
     return entries as Required<IndexedEntry>[];
   }
+}
+
+/** base ecosystem and normalised name, the key affected entries are indexed under */
+export function packageKey(base: string, normalizedName: string): string {
+  return `${base}\u0000${normalizedName}`;
 }
 
 function indexRecord(record: OsvRecord): Map<string, IndexedEntry[]> {
@@ -59,7 +64,7 @@ function indexRecord(record: OsvRecord): Map<string, IndexedEntry[]> {
     const affected = list[i] as OsvAffected;
     if (affected.package === undefined) continue;
     const { ecosystem, name } = affected.package;
-    const key = `${baseEcosystem(ecosystem)}\u0000${normalizePackageName(ecosystem, name)}`;
+    const key = packageKey(baseEcosystem(ecosystem), normalizePackageName(ecosystem, name));
     const entries = index.get(key) ?? [];
     entries.push({ index: i, affected });
     index.set(key, entries);
@@ -130,7 +135,9 @@ export function matchPackage(
 ): Candidate[] {
   const candidates: Candidate[] = [];
   const seen = new Set<string>();
-  const wanted = new Set(lookup.names.map((n) => normalizePackageName(lookup.baseEcosystem, n)));
+  const wanted = new Set(
+    lookup.names.map((n) => packageKey(lookup.baseEcosystem, normalizePackageName(lookup.baseEcosystem, n))),
+  );
   for (const name of lookup.names) {
     for (const record of records(lookup.baseEcosystem, name)) {
       if (record.withdrawn !== undefined || seen.has(record.id)) continue;
@@ -153,10 +160,12 @@ function matchRecord(
   const fixed: string[] = [];
   let wontFixAll = true;
   const rpm = schemeForEcosystem(lookup.baseEcosystem) === 'rpm';
-  for (const name of wanted) {
-    const entries = cache
-      .entries(record, lookup.baseEcosystem, name)
-      .filter((e) => lookup.accepts((e.affected.package as { ecosystem: string }).ecosystem));
+  for (const key of wanted) {
+    const all = cache.entries(record, key);
+    if (all.length === 0) continue;
+    const entries = all.every((e) => lookup.accepts((e.affected.package as { ecosystem: string }).ecosystem))
+      ? all
+      : all.filter((e) => lookup.accepts((e.affected.package as { ecosystem: string }).ecosystem));
     for (const { affected, compiled } of entries) {
       const pkg = affected.package as { ecosystem: string; name: string };
       for (const problem of compiled.problems) {
