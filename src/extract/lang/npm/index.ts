@@ -103,6 +103,7 @@ async function lockfile(input: ExtractInput, kind: 'package-lock' | 'yarn-lock' 
       version: entry.version,
       location: input.path,
       ...(entry.licenses ? { licenses: entry.licenses } : {}),
+      ...(entry.root ? { root: true } : {}),
       ...(entry.direct !== undefined ? { direct: entry.direct } : {}),
       ...(entry.dev !== undefined ? { dev: entry.dev } : {}),
     }),

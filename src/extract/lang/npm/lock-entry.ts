@@ -2,6 +2,8 @@
 export interface LockEntry {
   readonly name: string;
   readonly version: string;
+  /** the application itself (a yarn workspace entry), reported when no package.json says so */
+  readonly root?: boolean;
   direct?: boolean;
   dev?: boolean;
   licenses?: string[];

@@ -369,6 +369,8 @@ describe('syft lockfile fixtures', () => {
         'asn1.js@4.10.1 direct',
         'atob@2.1.2 direct',
         'aws-sdk@2.706.0 indirect',
+        // the workspace itself, as syft reports it, since no package.json is beside this lockfile
+        'c0n-fab_u.laTION@7.7.7',
         'jhipster-core@7.3.4 indirect',
       ],
     ],
@@ -391,7 +393,6 @@ describe('syft lockfile fixtures', () => {
         'shared-pkg@1.0.0 indirect prod',
       ],
     ],
-    ['syft/pnpm/pnpm-lock.yaml', ['@bcoe/v8-coverage@0.2.3 indirect dev']],
     [
       'syft/pnpm-v9/pnpm-lock.yaml',
       [
@@ -436,6 +437,20 @@ describe('syft lockfile fixtures', () => {
     const got = await extract(file);
     expect(got.packages.map(brief).sort()).toEqual(want);
     expect(got.warnings).toEqual([]);
+  });
+
+  it('syft/pnpm (v5.4, `packages` trimmed): importers still name what the application depends on', async () => {
+    // syft expects nanoid, picocolors and source-map-js from `dependencies` and @bcoe/v8-coverage from
+    // `packages`; the 26 devDependencies missing from `packages` are reported too, flagged dev
+    const got = await extract('syft/pnpm/pnpm-lock.yaml');
+    expect(
+      got.packages
+        .filter((p) => !p.dev)
+        .map(brief)
+        .sort(),
+    ).toEqual(['nanoid@3.3.4 direct prod', 'picocolors@1.0.0 direct prod', 'source-map-js@1.0.2 direct prod']);
+    expect(got.packages.find((p) => p.name === '@bcoe/v8-coverage')).toMatchObject({ version: '0.2.3', dev: true });
+    expect(got.packages.filter((p) => p.dev && p.direct)).toHaveLength(26);
   });
 
   it.each([

@@ -158,6 +158,14 @@ export function parsePnpmLock(text: string): LockParse {
   if (isObject(lock.importers)) {
     for (const project of Object.values(lock.importers)) if (isObject(project)) collectRoots(project, roots, resolve);
   }
+  // Importers name what they resolved even where `packages` lacks it (trimmed or hand-edited files,
+  // as syft's v5 fixture): the application still depends on it.
+  for (const id of [...roots.prod, ...roots.dev]) {
+    if (graph.has(id)) continue;
+    const split = splitPackageKey(id);
+    if (!split || !plausibleName(split[0]) || validSemver(split[1], { loose: true }) === null) continue;
+    graph.set(id, { name: split[0], version: split[1], dependsOn: [] });
+  }
   const flags: Map<string, Flags> | undefined =
     roots.prod.size + roots.dev.size > 0 ? flagsFrom(graph, roots) : undefined;
   const entries = new LockEntries();

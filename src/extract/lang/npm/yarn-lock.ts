@@ -119,9 +119,10 @@ function parseBerry(document: Record<string, unknown>, warnings: string[]): Map<
   for (const [key, entry] of Object.entries(document)) {
     if (key === '__metadata' || !isObject(entry)) continue;
     const resolution = typeof entry.resolution === 'string' ? entry.resolution : (splitDescriptors(key)[0] ?? '');
-    const name = descriptorName(resolution);
+    const workspace = resolution.slice(descriptorName(resolution).length + 1).startsWith('workspace:');
+    // a workspace is named by its key ("app@workspace:."), a resolved package by its resolution
+    const name = descriptorName(workspace ? (splitDescriptors(key)[0] ?? '') : resolution);
     const version = typeof entry.version === 'string' ? entry.version : String(entry.version ?? '');
-    const workspace = resolution.slice(name.length + 1).startsWith('workspace:');
     const dependencies = new Map<string, string>();
     for (const field of ['dependencies', 'optionalDependencies']) {
       const deps = entry[field];
@@ -195,7 +196,20 @@ export function parseYarnLock(text: string, declared: DeclaredDependencies | und
     roots.prod.size + roots.dev.size > 0 ? flagsFrom(graph, roots) : undefined;
   const entries = new LockEntries();
   for (const pkg of packages.values()) {
-    if (pkg.workspace) continue;
+    if (pkg.workspace) {
+      // the package.json beside the lockfile reports the application itself; without one, this does
+      // "0.0.0-use.local" is berry's stand-in for a workspace without a version
+      if (
+        !declared &&
+        pkg.version !== '0.0.0-use.local' &&
+        plausibleName(pkg.name) &&
+        plausibleVersion(pkg.version) &&
+        validSemver(pkg.version, { loose: true })
+      ) {
+        entries.add({ name: pkg.name, version: pkg.version, root: true });
+      }
+      continue;
+    }
     const flag = flags?.get(pkg.id);
     entries.add({
       name: pkg.name,
