@@ -266,6 +266,18 @@ describe('distro matching', () => {
     expect(byId.get('CVE-2010-4756')).toMatchObject({ fixState: 'wont-fix', fixedVersions: [], severity: 'LOW' });
   });
 
+  it('AlmaLinux: no CVSS in the errata, so the Red Hat rating of the summary decides', () => {
+    const { findings } = matchInventory(inventoryOf([almaOpenssl('1:3.0.7-6.el9_2')], os('almalinux', '9.2')), db, {
+      now: DEC_2026,
+    });
+    expect(findings.find((f) => f.id === 'ALSA-2023:3722')).toMatchObject({
+      severity: 'MEDIUM',
+      ecosystemSeverity: 'Moderate',
+      fixedVersions: ['1:3.0.7-16.el9_2'],
+      package: { name: 'openssl-libs', ecosystem: 'AlmaLinux:9' },
+    });
+  });
+
   it('Ubuntu: severity from the record CVSS, Ubuntu priority kept', () => {
     const wayland = pkg('deb', 'libwayland-client0', '1.20.0-1', { sourceName: 'wayland' });
     const [finding] = matchInventory(inventoryOf([wayland], os('ubuntu', '22.04')), db, { now: DEC_2026 }).findings;

@@ -87,7 +87,8 @@ export function severityOfEcosystemRating(rating: string): Severity {
 /**
  * The ecosystem's own severity for a record: Ubuntu priority (`severity[]` type "Ubuntu"), Debian
  * urgency (`ecosystem_specific.urgency`, as osv.dev's Debian records carry it), GHSA
- * (`database_specific.severity`), or a record-level `database_specific.severity` of other feeds.
+ * (`database_specific.severity`), a record-level `database_specific.severity` of other feeds, or the
+ * Red Hat rating an AlmaLinux/Rocky summary starts with.
  */
 export function ecosystemRating(record: OsvRecord, affectedIndexes: readonly number[]): string | undefined {
   for (const i of affectedIndexes) {
@@ -98,8 +99,13 @@ export function ecosystemRating(record: OsvRecord, affectedIndexes: readonly num
   }
   for (const s of record.severity ?? []) if (s.type === 'Ubuntu') return s.score;
   const severity = record.database_specific?.severity;
-  return typeof severity === 'string' ? severity : undefined;
+  if (typeof severity === 'string') return severity;
+  // AlmaLinux and Rocky errata carry Red Hat's rating only as the summary's prefix
+  // ("Important: openssl security update"), as the RHSA they rebuild does
+  return redHatRating.exec(record.summary ?? '')?.[1];
 }
+
+const redHatRating = /^(Critical|Important|Moderate|Low):/;
 
 /** CVSS vectors of a record: record-level `severity[]` and the matched affected entries' own */
 export function recordCvss(record: OsvRecord, affectedIndexes: readonly number[], source: string): CvssScore[] {
