@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Package } from '../../../core/types.ts';
 import { inputFromFixture } from '../../testing.ts';
@@ -290,6 +291,67 @@ describe('archives built in the test', () => {
     const got = await extractBytes(path, content);
     expect(got.packages.map(brief)).toEqual(want);
     expect(got.warnings).toEqual([]);
+  });
+
+  it('a fully executable Spring Boot jar: a launch script before the zip', async () => {
+    const script = Buffer.from('#!/bin/bash\n# Spring Boot launch script\nexec java -jar "$0" "$@"\n');
+    const jar = zipOf(
+      [
+        { name: 'META-INF/maven/com.acme/svc/pom.properties', data: pomProperties('com.acme', 'svc', '3.0.0') },
+        {
+          name: 'BOOT-INF/lib/netty-codec-4.1.100.Final.jar',
+          data: mavenJar('io.netty', 'netty-codec', '4.1.100.Final'),
+          method: 0,
+        },
+      ],
+      script,
+    );
+    const got = await extractBytes('app/svc.jar', jar);
+    expect(got.packages.map(brief)).toEqual([
+      ['com.acme:svc', '3.0.0', 'app/svc.jar'],
+      ['io.netty:netty-codec', '4.1.100.Final', 'app/svc.jar!/BOOT-INF/lib/netty-codec-4.1.100.Final.jar'],
+    ]);
+    expect(got.warnings).toEqual([]);
+  });
+
+  it('every descriptor in any tree of nested jars is found where it is', async () => {
+    interface Node {
+      groupId: string;
+      artifactId: string;
+      version: string;
+      children: Node[];
+    }
+    const segment = fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/);
+    const coordinates = {
+      groupId: segment.map((s) => `org.${s}`),
+      artifactId: segment,
+      version: fc.stringMatching(/^\d{1,2}\.\d{1,2}$/),
+    };
+    const tree = (depth: number): fc.Arbitrary<Node> =>
+      fc.record({
+        ...coordinates,
+        children: depth === 0 ? fc.constant([]) : fc.array(tree(depth - 1), { maxLength: 2 }),
+      });
+    const fileName = (n: Node) => `${n.artifactId}-${n.version}.jar`;
+    const build = (n: Node): Buffer =>
+      mavenJar(
+        n.groupId,
+        n.artifactId,
+        n.version,
+        n.children.map((c, i) => ({ name: `lib/${i}/${fileName(c)}`, data: build(c), method: i % 2 === 0 ? 8 : 0 })),
+      );
+    const expected = (n: Node, label: string): string[][] => [
+      [`${n.groupId}:${n.artifactId}`, n.version, label],
+      ...n.children.flatMap((c, i) => expected(c, `${label}!/lib/${i}/${fileName(c)}`)),
+    ];
+    await fc.assert(
+      fc.asyncProperty(tree(3), async (root) => {
+        const got = await extractBytes(`opt/${fileName(root)}`, build(root), { maxDepth: 10 });
+        expect(sorted(got.packages.map(brief))).toEqual(sorted(expected(root, `opt/${fileName(root)}`)));
+        expect(got.warnings).toEqual([]);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it("a war written by the JDK's jar tool (data descriptors, its own manifest)", async () => {

@@ -27,11 +27,15 @@ function header(fields: Array<[number, 2 | 4]>): Buffer {
   return buffer;
 }
 
-/** A complete zip archive holding `entries` in order. */
-export function zipOf(entries: readonly ZipEntrySpec[]): Buffer {
-  const locals: Buffer[] = [];
+/**
+ * A complete zip archive holding `entries` in order. `prefix` goes before the first local header
+ * (a launch script, as in Spring Boot's fully executable jars), with offsets counted from the
+ * start of the file.
+ */
+export function zipOf(entries: readonly ZipEntrySpec[], prefix: Buffer = Buffer.alloc(0)): Buffer {
+  const locals: Buffer[] = [prefix];
   const centrals: Buffer[] = [];
-  let offset = 0;
+  let offset = prefix.length;
   for (const spec of entries) {
     const name = Buffer.from(spec.name, 'utf8');
     const raw = typeof spec.data === 'string' ? Buffer.from(spec.data, 'utf8') : (spec.data ?? Buffer.alloc(0));
