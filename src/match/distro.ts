@@ -50,6 +50,7 @@ const debianCodenames: Readonly<Record<string, string>> = {
   bookworm: '12',
   trixie: '13',
   forky: '14',
+  duke: '15',
 };
 
 function major(versionId: string | undefined): string | undefined {
@@ -103,8 +104,12 @@ export function distroTarget(distro: Distro, ubuntuPro: boolean): DistroTarget |
       };
     }
     case 'alpine': {
+      // edge images say "3.21.0_alpha20240807"; secdb (and so Vigil's Alpine source) publishes "edge"
+      if (versionId !== undefined && /^\d+\.\d+\.\d+_alpha\d+$/.test(versionId)) {
+        return { baseEcosystem: 'Alpine', ecosystem: 'Alpine:edge', packageType: 'apk', accepts: exact('Alpine:edge') };
+      }
       const m = versionId === undefined ? null : /^(\d+\.\d+)(?:\.\d+)?$/.exec(versionId);
-      if (m === null) return undefined; // edge ("3.21.0_alpha20240807") has no OSV ecosystem
+      if (m === null) return undefined;
       const release = m[1] as string;
       return {
         baseEcosystem: 'Alpine',
@@ -207,9 +212,9 @@ function suseTarget(id: string, distro: Distro): DistroTarget | undefined {
 /** the state of a release on `now`, from the end-of-life table */
 export function distroState(target: DistroTarget, now: Date): { state: DistroState; endOfLife?: string } {
   if (target.eol === undefined) {
-    // rolling distros have no releases to retire
-    const rolling = target.baseEcosystem === 'Wolfi' || target.baseEcosystem === 'Chainguard';
-    return { state: rolling || target.ecosystem === 'openSUSE:Tumbleweed' ? 'supported' : 'unknown-release' };
+    // rolling distros and branches have no releases to retire
+    const rolling = ['Wolfi', 'Chainguard', 'openSUSE:Tumbleweed', 'Alpine:edge'].includes(target.ecosystem);
+    return { state: rolling ? 'supported' : 'unknown-release' };
   }
   const date = endOfLife(target.eol.table, target.eol.release);
   if (date === undefined) return { state: 'unknown-release' };

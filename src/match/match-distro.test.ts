@@ -302,7 +302,13 @@ describe('distro status', () => {
     ['Debian 11 on its last day', os('debian', '11'), new Date('2026-08-31T23:00:00Z'), { state: 'supported' }],
     ['Alpine 3.18 in 2026', os('alpine', '3.18.4'), DEC_2026, { ecosystem: 'Alpine:v3.18', state: 'end-of-life' }],
     ['Alpine 3.22', os('alpine', '3.22.0'), DEC_2026, { state: 'supported', dataAvailable: false }],
-    ['Alpine edge', os('alpine', '3.21.0_alpha20240807'), DEC_2026, { state: 'unsupported' }],
+    [
+      'Alpine edge (rolling)',
+      os('alpine', '3.21.0_alpha20240807'),
+      DEC_2026,
+      { ecosystem: 'Alpine:edge', state: 'supported' },
+    ],
+    ['Alpine with an odd VERSION_ID', os('alpine', 'next'), DEC_2026, { state: 'unsupported' }],
     [
       'Ubuntu 22.04',
       os('ubuntu', '22.04'),

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { OsvRecord } from '../core/osv.ts';
 import type { Package } from '../core/types.ts';
 import { matchInventory } from './index.ts';
 import { InMemoryVulnDb, inventoryOf, readRecords } from './testing.ts';
@@ -114,6 +115,21 @@ describe('language packages', () => {
       ['CVE-2020-28500', 'npm'],
       ['CVE-2021-23337', 'npm'],
     ]);
+  });
+
+  it('withdrawn records never match, even from a reader that hands them out', () => {
+    const withdrawn = readRecords(join(testdata, 'npm')).filter((r) => r.withdrawn !== undefined);
+    expect(withdrawn.map((r) => r.id)).toEqual(['GHSA-7fhm-mqm4-2wp7', 'GHSA-pgv6-jrvv-75jp']);
+    class LeakyDb extends InMemoryVulnDb {
+      override recordsFor(): readonly OsvRecord[] {
+        return withdrawn;
+      }
+    }
+    const result = matchInventory(
+      inventoryOf([lang('npm', 'minimist', '1.2.0'), lang('npm', 'send', '0.8.0')]),
+      new LeakyDb([]),
+    );
+    expect(result.findings).toEqual([]);
   });
 
   it('an ecosystem Vigil cannot order is a note', () => {
