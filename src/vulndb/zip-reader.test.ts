@@ -144,3 +144,24 @@ describe('readZipEntries', () => {
     expect(isVigilError(error, 'VIGIL_SOURCE_INVALID')).toBe(true);
   });
 });
+
+describe('readZipEntries on a zip64 archive', () => {
+  it('reads every entry of an archive with more than 65,535 entries', async () => {
+    const path = join(dir, 'many.zip');
+    const total = 70_000;
+    await writeZip(
+      path,
+      (function* () {
+        for (let i = 0; i < total; i++) yield [`E-${i}.json`, String(i), { method: 'store' }] as const;
+      })(),
+    );
+    let count = 0;
+    let last = '';
+    for await (const entry of readZipEntries(path, { maxEntryBytes: MAX })) {
+      count++;
+      if (entry.kind === 'entry') last = `${entry.name}=${entry.data.toString()}`;
+    }
+    expect(count).toBe(total);
+    expect(last).toBe('E-69999.json=69999');
+  });
+});

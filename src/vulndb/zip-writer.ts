@@ -4,8 +4,9 @@ import { crc32, deflateRawSync } from 'node:zlib';
 /**
  * A small streaming zip writer (APPNOTE.TXT 4.3: local headers, data, central directory, end of
  * central directory record), for building OSV mirrors in tests and benchmarks the way osv.dev's
- * bucket serves them: a flat `all.zip` of `<ID>.json` entries. No zip64: at most 65,535 entries.
- * `tamper` lets a test write the hostile archives a mirror might serve.
+ * bucket serves them: a flat `all.zip` of `<ID>.json` entries. More than 65,535 entries get a
+ * zip64 end of central directory (APPNOTE 4.3.14, 4.3.15), as osv.dev's npm and PyPI zips do;
+ * offsets stay under 4 GiB. `tamper` lets a test write the hostile archives a mirror might serve.
  */
 
 export interface ZipEntryOptions {
@@ -17,7 +18,8 @@ export interface ZipEntryOptions {
   readonly claimedCrc?: number;
 }
 
-const MAX_ENTRIES = 0xffff;
+const MAX_16 = 0xffff;
+const MAX_32 = 0xffffffff;
 const FLUSH_BYTES = 1024 * 1024;
 /** 1980-01-01 00:00, the earliest DOS date: keeps archives reproducible */
 const DOS_DATE = (0 << 9) | (1 << 5) | 1;
@@ -25,6 +27,7 @@ const DOS_DATE = (0 << 9) | (1 << 5) | 1;
 export class ZipWriter {
   readonly #file: FileHandle;
   readonly #central: Buffer[] = [];
+  #entries = 0;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   #offset = 0;
@@ -38,10 +41,10 @@ export class ZipWriter {
   }
 
   async add(name: string, content: Buffer | string, options: ZipEntryOptions = {}): Promise<void> {
-    if (this.#central.length >= MAX_ENTRIES) throw new Error('ZipWriter writes at most 65,535 entries (no zip64)');
     const data = typeof content === 'string' ? Buffer.from(content) : content;
     const method = options.method === 'store' ? 0 : 8;
     const compressed = method === 0 ? data : deflateRawSync(data);
+    if (this.#offset + compressed.length > MAX_32) throw new Error('ZipWriter keeps archives under 4 GiB');
     const stored = options.tamper ? options.tamper(compressed) : compressed;
     const nameBytes = Buffer.from(name);
     const crc = options.claimedCrc ?? crc32(data);
@@ -74,6 +77,7 @@ export class ZipWriter {
     central.writeUInt16LE(nameBytes.length, 28);
     central.writeUInt32LE(this.#offset, 42);
     this.#central.push(central, nameBytes);
+    this.#entries++;
 
     await this.#write(local, nameBytes, stored);
   }
@@ -82,13 +86,30 @@ export class ZipWriter {
   async close(): Promise<void> {
     const directoryOffset = this.#offset;
     const directory = Buffer.concat(this.#central);
+    const parts = [directory];
+    if (this.#entries > MAX_16) {
+      const zip64End = Buffer.alloc(56);
+      zip64End.writeUInt32LE(0x06064b50, 0);
+      zip64End.writeBigUInt64LE(44n, 4);
+      zip64End.writeUInt16LE(45, 12);
+      zip64End.writeUInt16LE(45, 14);
+      zip64End.writeBigUInt64LE(BigInt(this.#entries), 24);
+      zip64End.writeBigUInt64LE(BigInt(this.#entries), 32);
+      zip64End.writeBigUInt64LE(BigInt(directory.length), 40);
+      zip64End.writeBigUInt64LE(BigInt(directoryOffset), 48);
+      const locator = Buffer.alloc(20);
+      locator.writeUInt32LE(0x07064b50, 0);
+      locator.writeBigUInt64LE(BigInt(directoryOffset + directory.length), 8);
+      locator.writeUInt32LE(1, 16);
+      parts.push(zip64End, locator);
+    }
     const end = Buffer.alloc(22);
     end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(this.#central.length / 2, 8);
-    end.writeUInt16LE(this.#central.length / 2, 10);
+    end.writeUInt16LE(Math.min(this.#entries, MAX_16), 8);
+    end.writeUInt16LE(Math.min(this.#entries, MAX_16), 10);
     end.writeUInt32LE(directory.length, 12);
     end.writeUInt32LE(directoryOffset, 16);
-    await this.#write(directory, end);
+    await this.#write(...parts, end);
     await this.#flush();
     await this.#file.close();
   }
