@@ -102,7 +102,36 @@ function minMax(values: readonly (string | undefined)[], pick: 'min' | 'max'): s
   return out;
 }
 
-export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candidate>, db: VulnDbReader): Finding {
+/** what a finding reads from the DB besides records */
+export type Enrichment = Pick<VulnDbReader, 'kev' | 'epss' | 'nvdCvss'>;
+
+/**
+ * Enrichment lookups memoised for one matchInventory call: the binary packages of one source
+ * package (libc6, libc-bin, locales ...) share every CVE.
+ */
+export function memoisedEnrichment(db: Enrichment): Enrichment & { nvdScores(cve: string): CvssScore[] } {
+  const kev = new Map<string, ReturnType<Enrichment['kev']>>();
+  const epss = new Map<string, ReturnType<Enrichment['epss']>>();
+  const nvd = new Map<string, CvssScore[]>();
+  const memo = <T>(map: Map<string, T>, key: string, load: () => T): T => {
+    if (map.has(key)) return map.get(key) as T;
+    const value = load();
+    map.set(key, value);
+    return value;
+  };
+  return {
+    kev: (cve) => memo(kev, cve, () => db.kev(cve)),
+    epss: (cve) => memo(epss, cve, () => db.epss(cve)),
+    nvdCvss: (cve) => db.nvdCvss(cve),
+    nvdScores: (cve) => memo(nvd, cve, () => uniqueScores(nvdScores(db.nvdCvss(cve)))),
+  };
+}
+
+export function buildFinding(
+  matched: MatchedPackage,
+  group: RecordGroup<Candidate>,
+  db: ReturnType<typeof memoisedEnrichment>,
+): Finding {
   // records in a stable order: those naming one vulnerability first, then multi-CVE advisories
   const advisory = (c: Candidate) => ((c.record.upstream?.length ?? 0) > 1 ? 1 : 0);
   const members = [...group.members].sort(
@@ -122,7 +151,7 @@ export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candida
   const facts = members.map(factsOf);
   const fromRecords = uniqueScores(facts.flatMap((f) => f.cvss));
   const cve = CVE.test(id) ? id : aliases.find((a) => CVE.test(a));
-  const fromNvd = cve === undefined ? [] : uniqueScores(nvdScores(db.nvdCvss(cve)));
+  const fromNvd = cve === undefined ? [] : db.nvdScores(cve);
   const ecosystemSeverity = facts.find((f) => f.rating !== undefined)?.rating;
   const kev = cve === undefined ? undefined : db.kev(cve);
   const epss = cve === undefined ? undefined : db.epss(cve);

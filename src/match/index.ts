@@ -2,7 +2,7 @@ import type { VulnDbReader } from '../core/osv.ts';
 import type { Finding, Inventory, Package } from '../core/types.ts';
 import { groupByAlias } from './dedupe.ts';
 import { type DistroStatus, type DistroTarget, distroState, distroTarget, hasUbuntuProPackages } from './distro.ts';
-import { buildFinding, type Candidate } from './finding.ts';
+import { buildFinding, type Candidate, memoisedEnrichment } from './finding.ts';
 import { CompiledCache, type Lookup, matchPackage, memoisedLookup, orderable } from './match-package.ts';
 import { ecosystemOfPurlType, installedVersion, isLanguageEcosystem, schemeForEcosystem } from './schemes.ts';
 
@@ -56,6 +56,7 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
   const target = inventory.distro === undefined ? undefined : distroTarget(inventory.distro, ubuntuPro);
   const distroStatus = statusOf(inventory, target, knownEcosystems, now, ubuntuPro, note);
   const records = memoisedLookup(db);
+  const enrichment = memoisedEnrichment(db);
   const findings: Finding[] = [];
   let osPackagesSkipped = 0;
 
@@ -75,7 +76,7 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
     if (candidates.length === 0) continue;
     const matched = { pkg, ecosystem: lookup.ecosystemLabel, scheme };
     for (const group of groupByAlias(candidates, (c: Candidate) => c.record)) {
-      findings.push(buildFinding(matched, group, db));
+      findings.push(buildFinding(matched, group, enrichment));
     }
   }
   if (osPackagesSkipped > 0 && target !== undefined) {
