@@ -52,7 +52,10 @@ export function dbCommand(): Command {
   const update = new Command('update')
     .description('Update the database from osv.dev (or a mirror) and the enrichment feeds')
     .option('--source <url>', 'OSV bucket or a mirror with its layout: https://... or file:///dir')
-    .option('--ecosystem <list>', 'OSV ecosystems, comma-separated (default: all; for a mirror: all it holds)')
+    .option(
+      '--ecosystem <list>',
+      'OSV ecosystems, comma-separated (default: distros and language ecosystems; for a mirror: all it holds)',
+    )
     .option(
       '--feeds <list>',
       `other feeds, comma-separated, "none" for none (${nativeFeedNames.join(', ')}; default: all without --source, ` +

@@ -22,6 +22,14 @@ describe('the source registry', () => {
     expect(names).toEqual(['osv:npm', 'osv:Debian', 'kev', 'epss']);
   });
 
+  it('reads the distributions and language ecosystems Vigil inventories from the bucket by default', () => {
+    const names = selectSources({}).map((s) => s.name);
+    expect(names).toContain('osv:Debian');
+    expect(names).toContain('osv:npm');
+    expect(names).not.toContain('osv:OSS-Fuzz');
+    expect(names).toHaveLength(18);
+  });
+
   it('takes the ecosystems a local mirror holds when none are named', () => {
     const names = selectSources({ osvBaseUrl: pathToFileURL(testdata).href }).map((s) => s.name);
     expect(names).toEqual(['osv:npm', 'osv:Ubuntu']);

@@ -8,7 +8,14 @@ import { debianTrackerSource } from './debian-tracker/index.ts';
 import { epssSource } from './epss/index.ts';
 import { kevSource } from './kev/index.ts';
 import { nvdSource } from './nvd/index.ts';
-import { OSV_BUCKET_URL, osvEcosystems, osvSource, osvZipSource, resolveOsvEcosystems } from './osv/index.ts';
+import {
+  defaultOsvEcosystems,
+  OSV_BUCKET_URL,
+  osvEcosystems,
+  osvSource,
+  osvZipSource,
+  resolveOsvEcosystems,
+} from './osv/index.ts';
 
 /**
  * The one list of vulnerability feeds besides OSV (one folder each under sources/), each built
@@ -28,7 +35,7 @@ export const nativeFeedNames = Object.keys(nativeFeeds) as NativeFeed[];
 export interface SourceSelection {
   /** the OSV bucket or a mirror of its layout; osv.dev's bucket when absent */
   readonly osvBaseUrl?: string;
-  /** OSV ecosystems; all when absent (for a file:// mirror: every ecosystem it holds) */
+  /** OSV ecosystems; when absent, the defaults for a bucket URL and every one a file:// mirror holds */
   readonly ecosystems?: readonly string[];
   /** native feeds to read, each at its own URL or its default one */
   readonly feeds?: readonly NativeFeed[];
@@ -81,9 +88,9 @@ export function toUrl(target: string): string {
   return pathToFileURL(resolve(target)).href;
 }
 
-/** Every ecosystem for the bucket; for a local mirror, the ecosystems it has an `all.zip` for. */
+/** The default set for a bucket URL; for a local mirror, the ecosystems it has an `all.zip` for. */
 function defaultEcosystems(base: string): readonly string[] {
-  if (!base.startsWith('file:')) return osvEcosystems;
+  if (!base.startsWith('file:')) return defaultOsvEcosystems;
   const dir = fileURLToPath(base);
   if (!existsSync(dir))
     throw new VigilError('VIGIL_SOURCE_UNREACHABLE', `mirror ${base} does not exist`, { url: base });

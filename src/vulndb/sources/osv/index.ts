@@ -51,6 +51,32 @@ export const osvEcosystems = [
   'Wolfi',
 ] as const;
 
+/**
+ * What `vigil db update` reads from the bucket when no `--ecosystem` is given: the distributions
+ * and language ecosystems Vigil inventories in images (the rest of osv.dev, such as Linux, OSS-Fuzz
+ * or GitHub Actions, describes nothing found in a container's package databases).
+ */
+export const defaultOsvEcosystems = [
+  'AlmaLinux',
+  'Alpine',
+  'Chainguard',
+  'Debian',
+  'openSUSE',
+  'Red Hat',
+  'Rocky Linux',
+  'SUSE',
+  'Ubuntu',
+  'Wolfi',
+  'crates.io',
+  'Go',
+  'Maven',
+  'npm',
+  'NuGet',
+  'Packagist',
+  'PyPI',
+  'RubyGems',
+] as const satisfies ReadonlyArray<(typeof osvEcosystems)[number]>;
+
 /** Some OSV records are megabytes (Linux kernel CVEs with many versions); none comes near this. */
 export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
 
