@@ -26,7 +26,7 @@ export interface ArchiveLimits {
   readonly maxEntries: number;
   /** bytes inflated (metadata files and nested archives), summed likewise */
   readonly maxInflatedBytes: number;
-  /** MANIFEST.MF or pom.properties larger than this is skipped */
+  /** MANIFEST.MF, pom.properties or pom.xml larger than this is skipped */
   readonly maxMetadataBytes: number;
   /** a nested archive up to this size is read from memory; larger ones are spooled to a temp file */
   readonly maxInMemoryArchiveBytes: number;
@@ -51,6 +51,8 @@ export interface ArchiveContents {
   readonly index: number;
   manifest?: string;
   readonly pomProperties: Array<{ readonly entry: string; readonly text: string }>;
+  /** Maven descriptors' pom.xml (META-INF/maven/<groupId>/<artifactId>/pom.xml), read for licenses */
+  readonly pomXml: Array<{ readonly entry: string; readonly text: string }>;
 }
 
 const NESTED_ARCHIVE = /\.(?:jar|war|ear|jpi|hpi)$/i;
@@ -133,7 +135,8 @@ async function walkEntries(walk: Walk, zip: yauzl.ZipFile, contents: ArchiveCont
     if (name.endsWith('/')) continue;
     const base = baseName(name);
     const isManifest = name.toUpperCase() === 'META-INF/MANIFEST.MF';
-    if (isManifest || base === 'pom.properties') {
+    const isPomXml = base === 'pom.xml' && /^META-INF\/maven\/[^/]+\/[^/]+\/pom\.xml$/.test(name);
+    if (isManifest || isPomXml || base === 'pom.properties') {
       if (entry.uncompressedSize > limits.maxMetadataBytes) {
         walk.warn(`${label}!/${name}: ${entry.uncompressedSize} bytes, over ${limits.maxMetadataBytes}; skipped`);
         continue;
@@ -147,6 +150,7 @@ async function walkEntries(walk: Walk, zip: yauzl.ZipFile, contents: ArchiveCont
         continue;
       }
       if (isManifest) contents.manifest = text;
+      else if (isPomXml) contents.pomXml.push({ entry: name, text });
       else contents.pomProperties.push({ entry: name, text });
     } else if (NESTED_ARCHIVE.test(base)) {
       if (depth + 1 > limits.maxDepth) {
@@ -208,7 +212,7 @@ async function walkArchiveAt(
     walk.warn(`${label}: not a readable zip archive: ${message(err)}`);
     return;
   }
-  const contents: ArchiveContents = { label, fileName, depth, index: walk.opened++, pomProperties: [] };
+  const contents: ArchiveContents = { label, fileName, depth, index: walk.opened++, pomProperties: [], pomXml: [] };
   try {
     await walkEntries(walk, zip, contents);
   } catch (err) {

@@ -143,6 +143,23 @@ describe('Trivy fixtures', () => {
     expect(heuristic.packages[0]!.purl).toBe('pkg:maven/heuristic/heuristic@1.0.0-SNAPSHOT');
   });
 
+  it.each([
+    // Bundle-License URLs of the nested jars resolve to SPDX ids; where a URL is unknown (javax.el),
+    // the descriptor's pom.xml <licenses> names stand in, as they do for shaded descriptors
+    ['maven.war', 'com.fasterxml.jackson.core:jackson-databind', ['Apache-2.0']],
+    ['maven.war', 'org.glassfish:javax.el', ['CDDL + GPLv2 with classpath exception']],
+    ['maven.war', 'org.slf4j:slf4j-api', undefined],
+    [
+      'hadoop-shaded-guava-1.1.0-SNAPSHOT.jar',
+      'com.google.j2objc:j2objc-annotations',
+      ['The Apache Software License, Version 2.0'],
+    ],
+    ['io.quarkus.gizmo.gizmo-1.1.jar', 'io.quarkus.gizmo:gizmo', ['The Apache Software License, Version 2.0']],
+  ])('licenses: %s %s', async (file, name, licenses) => {
+    const got = await javaExtractor.extract(await inputFromFixture(root, file));
+    expect(got.packages.find((p) => p.name === name)!.licenses).toEqual(licenses);
+  });
+
   it('Jenkins Plugin-License-Name attributes are the licenses (license-from-jenkins-plugin.jar)', async () => {
     // Trivy pkg/dependency/parser/java/jar: attachManifestLicenses
     const got = await javaExtractor.extract(await inputFromFixture(root, 'license-from-jenkins-plugin.jar'));

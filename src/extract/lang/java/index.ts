@@ -19,6 +19,7 @@ import {
   manifestLicenses,
   parseManifest,
   pomCoordinates,
+  pomLicenses,
 } from './metadata.ts';
 
 const ARCHIVE = /\.(?:jar|war|ear|jpi|hpi)$/i;
@@ -78,7 +79,11 @@ function packagesOf(contents: ArchiveContents, warn: (message: string) => void):
       ? candidates[0]
       : undefined;
 
-  const licenses = manifest ? manifestLicenses(manifest) : [];
+  // licenses: the manifest's for the archive itself, else those of the descriptor's pom.xml
+  const dir = (entry: string) => entry.slice(0, entry.lastIndexOf('/') + 1);
+  const pomXmlLicenses = new Map(contents.pomXml.map(({ entry, text }) => [dir(entry), pomLicenses(text)]));
+  const declared = (pom: { entry: string }) => pomXmlLicenses.get(dir(pom.entry)) ?? [];
+  const manifestDeclared = manifest ? manifestLicenses(manifest) : [];
   const packages: Package[] = [];
   const seen = new Set<string>();
   const add = (c: MavenCoordinates, ownLicenses: readonly string[] = []): void => {
@@ -87,12 +92,12 @@ function packagesOf(contents: ArchiveContents, warn: (message: string) => void):
     seen.add(key);
     packages.push(mavenPackage(c, contents.label, ownLicenses));
   };
-  if (own) add(own.coordinates, licenses);
+  if (own) add(own.coordinates, manifestDeclared.length > 0 ? manifestDeclared : declared(own));
   else {
     const identity = fromManifest ?? fromFileName;
-    if (identity) add(identity, licenses);
+    if (identity) add(identity, manifestDeclared);
   }
-  for (const pom of poms) add(pom.coordinates);
+  for (const pom of poms) add(pom.coordinates, declared(pom));
   return packages;
 }
 

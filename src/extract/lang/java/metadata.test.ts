@@ -7,6 +7,7 @@ import {
   parseManifest,
   parseProperties,
   pomCoordinates,
+  pomLicenses,
 } from './metadata.ts';
 
 describe('parseManifest', () => {
@@ -58,6 +59,8 @@ describe('manifestLicenses', () => {
     ],
     [['Bundle-License: Apache-2.0;link="https://x/a,b", MIT'], ['Apache-2.0', 'MIT']],
     [['Bundle-License: <<EXTERNAL>>'], []],
+    [['Bundle-License: http://www.apache.org/licenses/LICENSE-2.0.txt'], ['Apache-2.0']],
+    [['Bundle-License: https://opensource.org/licenses/MIT, https://example.org/my-license'], ['MIT']],
     [['Bundle-Name: x'], []],
   ])('%j → %j', (lines, want) => {
     expect(manifestLicenses(parseManifest(lines.join('\n')))).toEqual(want);
@@ -141,6 +144,58 @@ describe('fileNameCoordinates', () => {
           expect(fileNameCoordinates(`${artifactId}-${version}.jar`)).toEqual({ artifactId, version });
         },
       ),
+    );
+  });
+});
+
+describe('pomLicenses', () => {
+  const pom = (licenses: string) =>
+    `<?xml version="1.0"?>\n<project><modelVersion>4.0.0</modelVersion>${licenses}</project>`;
+  it.each([
+    [
+      'one',
+      pom('<licenses><license><name>Apache License, Version 2.0</name><url>u</url></license></licenses>'),
+      ['Apache License, Version 2.0'],
+    ],
+    [
+      'several, with attributes and whitespace',
+      pom(
+        '<licenses>\n <license id="a">\n  <name>\n   EPL 2.0\n  </name>\n </license>\n <license><name>GPL2 w/ CPE</name></license></licenses>',
+      ),
+      ['EPL 2.0', 'GPL2 w/ CPE'],
+    ],
+    [
+      'entities and CDATA',
+      pom('<licenses><license><name>A &amp; B &#x2014; <![CDATA[C]]></name></license></licenses>'),
+      ['A & B — C'],
+    ],
+    [
+      'a commented-out block does not count',
+      pom('<!-- <licenses><license><name>Old</name></license></licenses> -->'),
+      [],
+    ],
+    ['url only', pom('<licenses><license><url>https://x/y</url></license></licenses>'), []],
+    [
+      '<licenses> only (a <licensesX> tag is another element)',
+      pom('<licensesX><license><name>no</name></license></licensesX>'),
+      [],
+    ],
+    ['no licenses', pom(''), []],
+    ['unclosed', pom('<licenses><license><name>MIT'), []],
+  ])('%s', (_, xml, want) => {
+    expect(pomLicenses(xml)).toEqual(want);
+  });
+
+  it('hostile input is scanned in linear time, without throwing', () => {
+    // each of these would make a backtracking regex rescan to the end for every occurrence
+    for (const unit of ['<!--', '<licenses>', '<license>', '<name>']) {
+      expect(pomLicenses(unit.repeat(200_000))).toEqual([]);
+    }
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (text) => {
+        pomLicenses(text);
+        pomLicenses(`<licenses><license><name>${text}</name></license></licenses>`);
+      }),
     );
   });
 });

@@ -102,7 +102,29 @@ export function manifestLicenses(manifest: ManifestAttributes): string[] {
   if (!bundle || bundle === '<<EXTERNAL>>') return [];
   return splitUnquoted(bundle, ',')
     .map((clause) => splitUnquoted(clause, ';')[0]!.trim().replace(/^"|"$/g, ''))
-    .filter((id) => id !== '');
+    .map((id) => (/^https?:\/\//i.test(id) ? licenseFromUrl(id) : id))
+    .filter((id): id is string => id !== undefined && id !== '');
+}
+
+/**
+ * Bundle-License often holds the license's URL instead of its id. The common ones map to SPDX ids
+ * (as Trivy maps them through SPDX seeAlso URLs); an unknown URL is dropped, as Trivy drops it,
+ * so the pom.xml's license names can stand in.
+ */
+const LICENSE_URLS: ReadonlyArray<[RegExp, string]> = [
+  [/^apache\.org\/licenses\/license-2\.0/, 'Apache-2.0'],
+  [/^opensource\.org\/licenses\/mit/, 'MIT'],
+  [/^opensource\.org\/licenses\/bsd-3-clause/, 'BSD-3-Clause'],
+  [/^opensource\.org\/licenses\/bsd-2-clause/, 'BSD-2-Clause'],
+  [/^(eclipse\.org\/legal\/epl-v10|opensource\.org\/licenses\/epl-1\.0)/, 'EPL-1.0'],
+  [/^(eclipse\.org\/legal\/epl-2\.0|eclipse\.org\/legal\/epl-v20|opensource\.org\/licenses\/epl-2\.0)/, 'EPL-2.0'],
+  [/^gnu\.org\/licenses\/lgpl-2\.1/, 'LGPL-2.1-only'],
+  [/^gnu\.org\/licenses\/lgpl(-3\.0)?(\.|$)/, 'LGPL-3.0-only'],
+];
+
+function licenseFromUrl(url: string): string | undefined {
+  const key = url.toLowerCase().replace(/^https?:\/\/(www\.)?/, '');
+  return LICENSE_URLS.find(([pattern]) => pattern.test(key))?.[1];
 }
 
 /** splits on `separator` outside double quotes (OSGi header syntax quotes values with commas) */
@@ -183,4 +205,65 @@ export function fileNameCoordinates(fileName: string): MavenCoordinates | undefi
   const match = /^([A-Za-z0-9._-]*[^-*])-(\d[^\s/]*)\.(?:jar|war|ear|jpi|hpi)$/i.exec(fileName);
   if (!match) return undefined;
   return { artifactId: match[1]!, version: match[2]! };
+}
+
+/** contents of each `<tag ...>...</tag>` in `xml`, in order; a linear scan (no backtracking regex) */
+function elements(xml: string, tag: string): string[] {
+  const found: string[] = [];
+  for (let at = 0; ; ) {
+    const open = xml.indexOf(`<${tag}`, at);
+    if (open === -1) return found;
+    const after = xml[open + tag.length + 1];
+    if (after !== '>' && after !== ' ' && after !== '\t' && after !== '\n' && after !== '\r') {
+      at = open + tag.length + 1;
+      continue;
+    }
+    const start = xml.indexOf('>', open);
+    const end = start === -1 ? -1 : xml.indexOf(`</${tag}>`, start);
+    if (end === -1) return found;
+    found.push(xml.slice(start + 1, end));
+    at = end + tag.length + 3;
+  }
+}
+
+/** `xml` without `<!-- ... -->` comments; an unclosed comment runs to the end (XML 1.0 2.5) */
+function withoutComments(xml: string): string {
+  let text = '';
+  for (let at = 0; at < xml.length; ) {
+    const comment = xml.indexOf('<!--', at);
+    if (comment === -1) return text + xml.slice(at);
+    text += xml.slice(at, comment);
+    const end = xml.indexOf('-->', comment + 4);
+    if (end === -1) return text;
+    at = end + 3;
+  }
+  return text;
+}
+
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** character data: CDATA markers dropped, predefined and numeric references decoded (XML 1.0 4.1, 4.6) */
+function xmlText(text: string): string {
+  return text
+    .replace(/<!\[CDATA\[|\]\]>/g, '')
+    .replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);/g, (whole, entity: string) => {
+      if (!entity.startsWith('#')) return XML_ENTITIES[entity] ?? whole;
+      const code = entity[1] === 'x' ? Number.parseInt(entity.slice(2), 16) : Number.parseInt(entity.slice(1), 10);
+      return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    });
+}
+
+/**
+ * `<licenses><license><name>` of a pom.xml (Maven POM 4.0.0 reference, "Licenses"), as Trivy
+ * attaches them (pkg/dependency/parser/java/jar/parse.go, decodePomLicenses). A license given only
+ * by `<url>` is left out; licenses inherited from a parent POM are not in the file and not known.
+ */
+export function pomLicenses(xml: string): string[] {
+  const block = elements(withoutComments(xml), 'licenses')[0];
+  if (block === undefined) return [];
+  return elements(block, 'license')
+    .map((license) => elements(license, 'name')[0])
+    .filter((name): name is string => name !== undefined)
+    .map((name) => xmlText(name).trim())
+    .filter((name) => name !== '');
 }
