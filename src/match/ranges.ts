@@ -48,6 +48,11 @@ export interface CompiledAffected {
  */
 const kindOrder: Record<EventKind, number> = { introduced: 0, last_affected: 1, fixed: 2 };
 
+/** record text in a note, bounded: records are untrusted input */
+function shown(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
 function compileRange(range: OsvRange, ecosystem: string, problems: string[]): CompiledRange | undefined {
   // "affected[].ranges[].type": SEMVER is SemVer 2.0 precedence whatever the ecosystem; ECOSYSTEM is
   // the ecosystem's own order; GIT needs the repository's commit graph, which Vigil does not have.
@@ -58,7 +63,7 @@ function compileRange(range: OsvRange, ecosystem: string, problems: string[]): C
     problems.push(GIT_IGNORED);
     return undefined;
   } else {
-    problems.push(`unknown range type ${JSON.stringify(range.type)} ignored`);
+    problems.push(`unknown range type ${shown(JSON.stringify(range.type))} ignored`);
     return undefined;
   }
   if (schemeId === undefined) {
@@ -74,7 +79,7 @@ function compileRange(range: OsvRange, ecosystem: string, problems: string[]): C
     // "Requirements": exactly one of introduced/fixed/last_affected/limit per event object
     const kinds = (['introduced', 'fixed', 'last_affected', 'limit'] as const).filter((k) => event[k] !== undefined);
     if (kinds.length !== 1) {
-      problems.push(`range event with ${kinds.length} versions ignored (${JSON.stringify(event)})`);
+      problems.push(`range event with ${kinds.length} versions ignored (${shown(JSON.stringify(event))})`);
       return undefined;
     }
     const kind = kinds[0] as 'introduced' | 'fixed' | 'last_affected' | 'limit';
@@ -86,7 +91,7 @@ function compileRange(range: OsvRange, ecosystem: string, problems: string[]): C
         continue;
       }
       if (!scheme.isValid(version)) {
-        problems.push(`invalid ${scheme.id} version ${JSON.stringify(version)} in limit; range ignored`);
+        problems.push(`invalid ${scheme.id} version ${shown(JSON.stringify(version))} in limit; range ignored`);
         return undefined;
       }
       limits.push(version);
@@ -94,7 +99,7 @@ function compileRange(range: OsvRange, ecosystem: string, problems: string[]): C
     }
     const zero = kind === 'introduced' && version === '0';
     if (!zero && !scheme.isValid(version)) {
-      problems.push(`invalid ${scheme.id} version ${JSON.stringify(version)} in ${kind}; range ignored`);
+      problems.push(`invalid ${scheme.id} version ${shown(JSON.stringify(version))} in ${kind}; range ignored`);
       return undefined;
     }
     events.push({ kind, version, zero });
