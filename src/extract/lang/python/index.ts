@@ -9,8 +9,9 @@ import { WarningLog } from '../../os/dpkg/text-lines.ts';
 import type { ExtractInput, Extractor, ExtractResult } from '../../types.ts';
 import { type LockParse, parsePipfileLock, parsePoetryLock } from './lockfiles.ts';
 import { parseCoreMetadata } from './metadata.ts';
-import { classify } from './paths.ts';
+import { classify, dirname, isProjectManifest } from './paths.ts';
 import { plausibleVersion, pypiPackage, validName } from './pypi-package.ts';
+import { readProject } from './pyproject.ts';
 import { parseRequirements } from './requirements.ts';
 import { parseUvLock } from './uv-lock.ts';
 
@@ -46,7 +47,7 @@ function installed(input: ExtractInput, text: string): ExtractResult {
 function fromLock(input: ExtractInput, parse: LockParse): ExtractResult {
   const warnings = new WarningLog();
   for (const warning of parse.warnings) warnings.add(`${input.path}: ${warning}`);
-  const packages: Package[] = parse.packages.map((p) => pypiPackage({ ...p, location: input.path }));
+  const packages: Package[] = parse.packages.map((p) => pypiPackage({ ...p, location: p.location ?? input.path }));
   return { packages, warnings: warnings.toArray() };
 }
 
@@ -71,6 +72,11 @@ export const pythonExtractor = {
     return classify(path) !== undefined;
   },
 
+  /** a project's pyproject.toml, read beside its poetry.lock for direct and dev flags */
+  wants(path: string): boolean {
+    return isProjectManifest(path);
+  },
+
   async extract(input: ExtractInput): Promise<ExtractResult> {
     const kind = classify(input.path);
     if (kind === undefined) return { packages: [], warnings: [] };
@@ -80,7 +86,7 @@ export const pythonExtractor = {
       case 'metadata':
         return installed(input, read.text);
       case 'poetry-lock':
-        return fromLock(input, parsePoetryLock(read.text));
+        return fromLock(input, parsePoetryLock(read.text, await readProject(input.fs, dirname(input.path))));
       case 'uv-lock':
         return fromLock(input, parseUvLock(read.text));
       case 'pipfile-lock':

@@ -4,11 +4,14 @@
  */
 import { parse as parseToml } from 'smol-toml';
 import { plausibleVersion, validName } from './pypi-package.ts';
+import { normalise, type ProjectManifest } from './pyproject.ts';
 
 export interface LockedPackage {
   readonly name: string;
   readonly version: string;
   readonly root?: boolean;
+  /** where it was read from when not the lockfile itself (the project's pyproject.toml) */
+  readonly location?: string;
   readonly direct?: boolean;
   readonly dev?: boolean;
 }
@@ -38,14 +41,15 @@ function arrayOfTables(value: unknown): Table[] {
 }
 
 /**
- * poetry.lock: `[[package]]` with name and version. Poetry < 1.5 wrote `category = "main"|"dev"`;
- * Poetry 2 writes `groups = ["main", "dev"]`; in between, neither (dev unknown).
+ * poetry.lock: `[[package]]` with name, version and `[package.dependencies]`. Poetry < 1.5 wrote
+ * `category = "main"|"dev"`; Poetry 2 writes `groups = ["main", "dev"]`; in between, neither, and
+ * dev-ness then follows from what the project (pyproject.toml) declares, through the graph.
  */
-export function parsePoetryLock(text: string): LockParse {
+export function parsePoetryLock(text: string, project?: ProjectManifest): LockParse {
   const { document, warning } = tomlDocument(text, 'poetry.lock');
   if (!document) return { packages: [], warnings: [warning!] };
-  const packages: LockedPackage[] = [];
   const warnings: string[] = [];
+  const nodes: Array<{ name: string; version: string; dev?: boolean; dependsOn: string[] }> = [];
   for (const entry of arrayOfTables(document.package)) {
     const { name, version } = entry;
     if (!validName(name) || !plausibleVersion(version)) {
@@ -55,7 +59,39 @@ export function parsePoetryLock(text: string): LockParse {
     let dev: boolean | undefined;
     if (typeof entry.category === 'string') dev = entry.category === 'dev';
     else if (Array.isArray(entry.groups)) dev = !entry.groups.includes('main');
-    packages.push({ name, version, ...(dev !== undefined ? { dev } : {}) });
+    const dependsOn = isTable(entry.dependencies) ? Object.keys(entry.dependencies).map(normalise) : [];
+    nodes.push({ name, version, dependsOn, ...(dev !== undefined ? { dev } : {}) });
+  }
+  const reach = (start: Iterable<string>): Set<string> => {
+    const byName = new Map<string, string[]>();
+    for (const node of nodes) byName.set(normalise(node.name), node.dependsOn);
+    const seen = new Set<string>();
+    const stack = [...start];
+    while (stack.length > 0) {
+      const name = stack.pop()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      for (const next of byName.get(name) ?? []) if (!seen.has(next)) stack.push(next);
+    }
+    return seen;
+  };
+  const prod = project ? reach(project.prod) : undefined;
+  const devReach = project ? reach(project.dev) : undefined;
+  const packages: LockedPackage[] = [];
+  if (project?.name && validName(project.name) && plausibleVersion(project.version)) {
+    packages.push({ name: project.name, version: project.version, root: true, location: project.path });
+  }
+  for (const node of nodes) {
+    const key = normalise(node.name);
+    const direct = project ? project.prod.has(key) || project.dev.has(key) : undefined;
+    const derived = prod?.has(key) ? false : devReach?.has(key) ? true : undefined;
+    const dev = node.dev ?? derived;
+    packages.push({
+      name: node.name,
+      version: node.version,
+      ...(direct !== undefined ? { direct } : {}),
+      ...(dev !== undefined ? { dev } : {}),
+    });
   }
   return { packages, warnings };
 }

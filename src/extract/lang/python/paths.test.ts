@@ -42,3 +42,16 @@ describe('classify', () => {
     expect(pythonExtractor.required(path)).toBe(want !== undefined);
   });
 });
+
+describe('wants', () => {
+  it.each([
+    ['app/pyproject.toml', true],
+    ['pyproject.toml', true],
+    ['usr/lib/python3/site-packages/foo/pyproject.toml', false],
+    ['app/pyproject.toml.bak', false],
+    ['app/setup.py', false],
+  ])('%s → %s', (path, want) => {
+    expect(pythonExtractor.wants(path)).toBe(want);
+    expect(pythonExtractor.required(path)).toBe(false);
+  });
+});

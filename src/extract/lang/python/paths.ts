@@ -45,3 +45,14 @@ export function classify(path: string): PythonFileKind | undefined {
   if (file.endsWith('.txt') && file.includes('requirements')) return 'requirements';
   return undefined;
 }
+
+export function dirname(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash === -1 ? '' : path.slice(0, slash);
+}
+
+/** pyproject.toml of a project, not of a package installed in site-packages */
+export function isProjectManifest(path: string): boolean {
+  const parts = segments(path);
+  return parts[parts.length - 1] === 'pyproject.toml' && !inPackageDir(parts);
+}
