@@ -130,7 +130,8 @@ describe('fileNameCoordinates', () => {
     ['app.jar', undefined, undefined],
     ['app-latest.jar', undefined, undefined],
     ['x-1.0.zip', undefined, undefined],
-  ])('%s', (name, artifactId, version) => {
+    [`${'a-1'.repeat(30_000)}.zip`, undefined, undefined],
+  ])('%.60s', (name, artifactId, version) => {
     const got = fileNameCoordinates(name);
     expect(got && [got.artifactId, got.version]).toEqual(artifactId ? [artifactId, version] : undefined);
   });

@@ -202,6 +202,9 @@ export function pomCoordinates(text: string): MavenCoordinates | undefined {
  * "-<digit>" (Trivy's jarFileRegEx, widened to every archive extension). Undefined for "app.jar".
  */
 export function fileNameCoordinates(fileName: string): MavenCoordinates | undefined {
+  // a file name is at most 255 bytes on Linux; a zip entry name can be 64 KiB, and this pattern
+  // backtracks quadratically on a long one
+  if (fileName.length > 255) return undefined;
   const match = /^([A-Za-z0-9._-]*[^-*])-(\d[^\s/]*)\.(?:jar|war|ear|jpi|hpi)$/i.exec(fileName);
   if (!match) return undefined;
   return { artifactId: match[1]!, version: match[2]! };

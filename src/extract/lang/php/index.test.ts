@@ -159,6 +159,19 @@ describe('bad input', () => {
     expect(got.warnings).toEqual([0, 1, 3, 5].map((i) => `${path}: packages[${i}] has no name and version; skipped`));
   });
 
+  it.each([
+    ['(MIT or GPL-3.0-or-later)', ['MIT', 'GPL-3.0-or-later']],
+    ['MIT  OR\tApache-2.0', ['MIT', 'Apache-2.0']],
+    [['BSD-3-Clause', 5, ''], ['BSD-3-Clause']],
+    [`MIT${' '.repeat(200_000)}x`, [`MIT x`]],
+  ])('license %j → %j', async (license, want) => {
+    const path = 'app/composer.lock';
+    const got = await extractFiles(path, {
+      [path]: JSON.stringify({ packages: [{ name: 'a/b', version: '1', license }] }),
+    });
+    expect(got.packages[0]!.licenses).toEqual(want);
+  });
+
   it('a file over 32 MiB is not read', async () => {
     const got = await extractFiles('app/composer.lock', {
       'app/composer.lock': Buffer.alloc(32 * 1024 * 1024 + 1, 0x20),

@@ -28,11 +28,19 @@ const isObject = (value: Json): value is Record<string, Json> =>
  */
 function licensesOf(license: Json): string[] {
   const values = typeof license === 'string' ? [license] : Array.isArray(license) ? license : [];
-  return values
-    .filter((value): value is string => typeof value === 'string')
-    .flatMap((value) => value.replace(/^\((.*)\)$/, '$1').split(/\s+or\s+/i))
-    .map((value) => value.trim())
-    .filter((value) => value !== '');
+  return (
+    values
+      .filter((value): value is string => typeof value === 'string')
+      // whitespace collapsed first: /\s+or\s+/ backtracks quadratically on a long run of blanks
+      .flatMap((value) =>
+        value
+          .replace(/\s+/g, ' ')
+          .replace(/^ ?\((.*)\) ?$/, '$1')
+          .split(/ or /i),
+      )
+      .map((value) => value.trim())
+      .filter((value) => value !== '')
+  );
 }
 
 interface Flags {
