@@ -1,5 +1,6 @@
 import { normalizePackageName } from '../core/ecosystem.ts';
 import type { Finding } from '../core/types.ts';
+import { referenceNamesImage } from './image-identity.ts';
 import { parsePurl, purlMatches } from './purl-match.ts';
 import { dropUnfixed, filterBySeverity } from './severity.ts';
 import type { IgnoreRule, ImageIdentity, PolicyOptions, PolicyResult, Suppression, VexStatement } from './types.ts';
@@ -104,8 +105,8 @@ function later(a: { statement: VexStatement; order: number }, b: { statement: Ve
 const DIGEST = /^[a-z0-9]+:[a-f0-9]{32,}$/i;
 
 /**
- * A product is either a package (its purl covers the finding's) or the image (an oci purl or a
- * digest naming this image), in which case the statement covers every package of the image, or
+ * A product is either a package (its purl covers the finding's) or the image (an oci purl, a
+ * digest or an image reference naming this image), in which case the statement covers every package of the image, or
  * only those its subcomponents name (OpenVEX §"Products and subcomponents").
  */
 export function statementCovers(statement: VexStatement, finding: Finding, image: ImageIdentity): boolean {
@@ -125,6 +126,7 @@ export function statementCovers(statement: VexStatement, finding: Finding, image
 function isImage(product: string, image: ImageIdentity): boolean {
   const digests = new Set(image.digests.map((d) => d.toLowerCase()));
   if (DIGEST.test(product)) return digests.has(product.toLowerCase());
+  if (!product.startsWith('pkg:')) return referenceNamesImage(product, image);
   const parsed = parsePurl(product);
   if (parsed?.type !== 'oci') return false;
   if (parsed.version && digests.has(parsed.version.toLowerCase())) return true;

@@ -1,8 +1,10 @@
 /** The scan policy: filters, `--fail-on`, ignore files and VEX, as pure functions over findings. */
 export { applyPolicy, statementCovers } from './apply.ts';
 export { parseIgnoreFile } from './ignore-file.ts';
+export { imageIdentity } from './image-identity.ts';
 export { MAX_POLICY_BYTES } from './policy-text.ts';
 export { purlMatches } from './purl-match.ts';
+export { readIgnoreFile, readVexFiles } from './read-files.ts';
 export {
   atOrAbove,
   compareSeverity,

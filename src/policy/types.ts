@@ -72,6 +72,8 @@ export interface ImageIdentity {
   readonly purl?: string;
   /** manifest and index digests ("sha256:...") */
   readonly digests: readonly string[];
+  /** references the image is known by ("registry.example.com/team/app:1.4.2") */
+  readonly refs?: readonly string[];
 }
 
 export interface PolicyOptions {
