@@ -71,17 +71,22 @@ const packages: Package[] = [
   { type: 'golang', ecosystem: 'Go', name: 'p', version: 'v1.2.3', purl: 'pkg:golang/p@v1.2.3', locations: ['c'] },
   { type: 'deb', name: 'bin', version: '2.36-9', sourceName: 'src', purl: 'pkg:deb/debian/bin', locations: ['d'] },
 ];
+/** a record that affects npm p@1.0.0 whatever else the DB holds */
+const known: OsvRecord = {
+  id: 'KNOWN',
+  modified: '2024-01-01T00:00:00Z',
+  aliases: ['CVE-2024-1'],
+  affected: [{ package: { ecosystem: 'npm', name: 'p' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }] }] }],
+};
 const debian: Distro = { id: 'debian', versionId: '12', source: 'etc/os-release' };
 
 describe('hostile records', () => {
-  it('never make matching throw, and findings name installed packages only', () => {
-    let findings = 0;
+  it('never make matching throw or hide a true finding, and findings name installed packages only', () => {
     fc.assert(
       fc.property(fc.array(record, { maxLength: 6 }), (records) => {
-        const result = matchInventory(inventoryOf(packages, debian), new InMemoryVulnDb(records), {
-          now: new Date('2026-01-01'),
-        });
-        findings += result.findings.length;
+        const db = new InMemoryVulnDb([known, ...records]);
+        const result = matchInventory(inventoryOf(packages, debian), db, { now: new Date('2026-01-01') });
+        expect(result.findings.some((f) => f.sources.includes('KNOWN') && f.package.name === 'p')).toBe(true);
         for (const finding of result.findings) {
           expect(packages.map((p) => p.locations[0])).toContain(finding.package.locations[0]);
           expect(finding.sources.length).toBeGreaterThan(0);
@@ -91,7 +96,5 @@ describe('hostile records', () => {
       }),
       { numRuns: 300 },
     );
-    // the generator is not vacuous: some of its records do match
-    expect(findings).toBeGreaterThan(0);
   });
 });
