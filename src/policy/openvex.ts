@@ -10,12 +10,18 @@ import type { VexStatement, VexStatus } from './types.ts';
 const identifiers = z.looseObject({ purl: z.string().optional() }).optional();
 const hashes = z.record(z.string(), z.string()).optional();
 const component = z.looseObject({ '@id': z.string().optional(), identifiers, hashes });
-const product = z.looseObject({
-  '@id': z.string().optional(),
-  identifiers,
-  hashes,
-  subcomponents: z.array(component).max(100_000).optional(),
-});
+// the 0.0.x drafts wrote products and subcomponents as bare IRI strings
+const asComponent = (id: string) => ({ '@id': id });
+const subcomponent = z.union([z.string().min(1).transform(asComponent), component]);
+const product = z.union([
+  z.string().min(1).transform(asComponent),
+  z.looseObject({
+    '@id': z.string().optional(),
+    identifiers,
+    hashes,
+    subcomponents: z.array(subcomponent).max(100_000).optional(),
+  }),
+]);
 const vulnerability = z.union([
   z.string().min(1),
   z.looseObject({
@@ -29,6 +35,8 @@ const statement = z.looseObject({
   timestamp: z.string().optional(),
   last_updated: z.string().optional(),
   products: z.array(product).max(100_000).optional(),
+  // 0.0.x: subcomponents beside products, narrowing every one of them
+  subcomponents: z.array(subcomponent).max(100_000).optional(),
   status: z.enum(['not_affected', 'affected', 'fixed', 'under_investigation']),
   status_notes: z.string().optional(),
   justification: z
@@ -85,7 +93,10 @@ export function parseOpenVex(value: unknown, file: string): VexStatement[] {
       statements.push({
         vulnerability: [...new Set(names)],
         product: ids,
-        subcomponents: (item.subcomponents ?? []).flatMap(componentIds),
+        subcomponents: [
+          ...('subcomponents' in item ? (item.subcomponents ?? []) : []),
+          ...(entry.subcomponents ?? []),
+        ].flatMap(componentIds),
         status: entry.status satisfies VexStatus,
         ...(entry.justification ? { justification: entry.justification } : {}),
         ...(detail ? { detail } : {}),

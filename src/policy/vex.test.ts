@@ -65,6 +65,26 @@ describe('OpenVEX 0.2.0', () => {
   });
 });
 
+describe('OpenVEX 0.0.x drafts', () => {
+  it('reads bare-string vulnerabilities, products and statement-level subcomponents (which narrow every product)', () => {
+    const text = JSON.stringify({
+      '@context': 'https://openvex.dev/ns',
+      statements: [
+        { vulnerability: 'CVE-2023-1', products: ['pkg:oci/app'], subcomponents: ['pkg:npm/x'], status: 'fixed' },
+        {
+          vulnerability: 'CVE-2023-2',
+          products: [{ '@id': 'pkg:oci/app', subcomponents: ['pkg:npm/y'] }],
+          status: 'fixed',
+        },
+      ],
+    });
+    expect(parseVex(text, 'old.json').map((s) => [s.vulnerability, s.product, s.subcomponents])).toEqual([
+      [['CVE-2023-1'], ['pkg:oci/app'], ['pkg:npm/x']],
+      [['CVE-2023-2'], ['pkg:oci/app'], ['pkg:npm/y']],
+    ]);
+  });
+});
+
 describe('CycloneDX VEX', () => {
   it('resolves bom-refs, nested components and BOM-Links to purls; skips unanalysed entries', () => {
     const statements = parseVex(fixture('cyclonedx-vex.json'), 'vex.cdx.json');
