@@ -77,8 +77,10 @@ describe('parseProperties (java.util.Properties.load)', () => {
     ['k=a\\\\\nb=c', { k: 'a\\', b: 'c' }],
     ['k\\=x=\\u00e9\\t', { 'k=x': 'é\t' }],
     ['k=', { k: '' }],
+    ['k=a\\\n#not a comment', { k: 'a#not a comment' }],
+    [`k=${'ab\\\n'.repeat(100_000)}`, { k: 'ab'.repeat(100_000) }],
     ['k=trailing\\', { k: 'trailing' }],
-  ])('%j', (text, want) => {
+  ])('%.40j', (text, want) => {
     expect(Object.fromEntries(parseProperties(text))).toEqual(want);
   });
 

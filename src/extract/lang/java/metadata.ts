@@ -154,12 +154,16 @@ export function parseProperties(text: string): Map<string, string> {
   const properties = new Map<string, string>();
   const lines = text.split(/\r\n|\r|\n/);
   for (let i = 0; i < lines.length; i++) {
-    let logical = lines[i]!.replace(/^[ \t\f]+/, '');
-    if (logical === '' || logical.startsWith('#') || logical.startsWith('!')) continue;
-    while (endsWithOddBackslashes(logical) && i + 1 < lines.length) {
-      logical = logical.slice(0, -1) + lines[++i]!.replace(/^[ \t\f]+/, '');
+    let line = lines[i]!.replace(/^[ \t\f]+/, '');
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    // parts joined once: appending line by line re-copies the whole value each time
+    const parts: string[] = [];
+    while (endsWithOddBackslashes(line) && i + 1 < lines.length) {
+      parts.push(line.slice(0, -1));
+      line = lines[++i]!.replace(/^[ \t\f]+/, '');
     }
-    if (endsWithOddBackslashes(logical)) logical = logical.slice(0, -1);
+    parts.push(endsWithOddBackslashes(line) ? line.slice(0, -1) : line);
+    const logical = parts.join('');
     let keyEnd = 0;
     while (keyEnd < logical.length && !/[=: \t\f]/.test(logical[keyEnd]!)) keyEnd += logical[keyEnd] === '\\' ? 2 : 1;
     keyEnd = Math.min(keyEnd, logical.length);
