@@ -32,10 +32,11 @@ interface RecordFacts {
   readonly urls: readonly string[];
 }
 
-const factsCache = new Map<string, RecordFacts>();
+/** per reader (see readerCaches in index.ts): id and modified name one record only within one DB */
+export type FactsCache = Map<string, RecordFacts>;
 const FACTS_CAPACITY = 50_000;
 
-function factsOf(candidate: Candidate): RecordFacts {
+function factsOf(candidate: Candidate, factsCache: FactsCache): RecordFacts {
   const { record, affectedIndexes } = candidate;
   const key = `${record.id}\u0000${record.modified}\u0000${affectedIndexes.join(',')}`;
   let facts = factsCache.get(key);
@@ -109,7 +110,12 @@ export type Enrichment = Pick<VulnDbReader, 'kev' | 'epss' | 'nvdCvss'>;
  * Enrichment lookups memoised for one matchInventory call: the binary packages of one source
  * package (libc6, libc-bin, locales ...) share every CVE.
  */
-export function memoisedEnrichment(db: Enrichment): Enrichment & { nvdScores(cve: string): CvssScore[] } {
+export interface FindingContext extends Enrichment {
+  nvdScores(cve: string): CvssScore[];
+  readonly facts: FactsCache;
+}
+
+export function memoisedEnrichment(db: Enrichment, facts: FactsCache): FindingContext {
   const kev = new Map<string, ReturnType<Enrichment['kev']>>();
   const epss = new Map<string, ReturnType<Enrichment['epss']>>();
   const nvd = new Map<string, CvssScore[]>();
@@ -124,14 +130,11 @@ export function memoisedEnrichment(db: Enrichment): Enrichment & { nvdScores(cve
     epss: (cve) => memo(epss, cve, () => db.epss(cve)),
     nvdCvss: (cve) => db.nvdCvss(cve),
     nvdScores: (cve) => memo(nvd, cve, () => uniqueScores(nvdScores(db.nvdCvss(cve)))),
+    facts,
   };
 }
 
-export function buildFinding(
-  matched: MatchedPackage,
-  group: RecordGroup<Candidate>,
-  db: ReturnType<typeof memoisedEnrichment>,
-): Finding {
+export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candidate>, db: FindingContext): Finding {
   // records in a stable order: those naming one vulnerability first, then multi-CVE advisories
   const advisory = (c: Candidate) => ((c.record.upstream?.length ?? 0) > 1 ? 1 : 0);
   const members = [...group.members].sort(
@@ -148,7 +151,7 @@ export function buildFinding(
   const wontFix = members.some((m) => m.wontFix);
   const fixState = fixedVersions.length > 0 ? 'fixed' : wontFix ? 'wont-fix' : 'not-fixed';
 
-  const facts = members.map(factsOf);
+  const facts = members.map((m) => factsOf(m, db.facts));
   const fromRecords = uniqueScores(facts.flatMap((f) => f.cvss));
   const cve = CVE.test(id) ? id : aliases.find((a) => CVE.test(a));
   const fromNvd = cve === undefined ? [] : db.nvdScores(cve);

@@ -2,7 +2,7 @@ import type { VulnDbReader } from '../core/osv.ts';
 import type { Finding, Inventory, Package } from '../core/types.ts';
 import { groupByAlias } from './dedupe.ts';
 import { type DistroStatus, type DistroTarget, distroState, distroTarget, hasUbuntuProPackages } from './distro.ts';
-import { buildFinding, type Candidate, memoisedEnrichment } from './finding.ts';
+import { buildFinding, type Candidate, type FactsCache, memoisedEnrichment } from './finding.ts';
 import { CompiledCache, type Lookup, matchPackage, memoisedLookup, orderable } from './match-package.ts';
 import { ecosystemOfPurlType, installedVersion, isLanguageEcosystem, schemeForEcosystem } from './schemes.ts';
 
@@ -34,8 +34,21 @@ export interface MatchResult {
 /** notes are capped so a hostile or broken dataset cannot grow a report without bound */
 const MAX_NOTES = 1000;
 
-/** Compiled ranges survive between calls: re-matching stored inventories is the common case. */
-const sharedCache = new CompiledCache();
+/**
+ * Compiled ranges and scored records survive between calls on one reader: re-matching stored
+ * inventories against one DB is the common case. They are kept per reader because a record id and
+ * modification time name one content only within one DB.
+ */
+const readerCaches = new WeakMap<VulnDbReader, { compiled: CompiledCache; facts: FactsCache }>();
+
+function cachesFor(db: VulnDbReader): { compiled: CompiledCache; facts: FactsCache } {
+  let caches = readerCaches.get(db);
+  if (caches === undefined) {
+    caches = { compiled: new CompiledCache(), facts: new Map() };
+    readerCaches.set(db, caches);
+  }
+  return caches;
+}
 
 /**
  * Every vulnerability the DB knows for the inventory's packages: language packages by their OSV
@@ -55,8 +68,9 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
   const knownEcosystems = new Set(db.ecosystems());
   const target = inventory.distro === undefined ? undefined : distroTarget(inventory.distro, ubuntuPro);
   const distroStatus = statusOf(inventory, target, knownEcosystems, now, ubuntuPro, note);
+  const caches = cachesFor(db);
   const records = memoisedLookup(db);
-  const enrichment = memoisedEnrichment(db);
+  const enrichment = memoisedEnrichment(db, caches.facts);
   const findings: Finding[] = [];
   let osPackagesSkipped = 0;
 
@@ -72,7 +86,7 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
       note(`${pkg.name}: version ${JSON.stringify(pkg.version)} is not a valid ${scheme} version; not matched`);
       continue;
     }
-    const candidates = matchPackage(lookup, records, sharedCache, matchNotes);
+    const candidates = matchPackage(lookup, records, caches.compiled, matchNotes);
     if (candidates.length === 0) continue;
     const matched = { pkg, ecosystem: lookup.ecosystemLabel, scheme };
     for (const group of groupByAlias(candidates, (c: Candidate) => c.record)) {

@@ -132,6 +132,22 @@ describe('language packages', () => {
     expect(result.findings).toEqual([]);
   });
 
+  it('caches are per reader: one id and modified time in two DBs may hold different ranges', () => {
+    const version = (fixed: string): OsvRecord => ({
+      id: 'GHSA-same',
+      modified: '2024-01-01T00:00:00Z',
+      affected: [
+        {
+          package: { ecosystem: 'npm', name: 'p' },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed }] }],
+        },
+      ],
+    });
+    const inventory = inventoryOf([lang('npm', 'p', '1.5.0')]);
+    expect(matchInventory(inventory, new InMemoryVulnDb([version('2.0.0')])).findings).toHaveLength(1);
+    expect(matchInventory(inventory, new InMemoryVulnDb([version('1.0.0')])).findings).toHaveLength(0);
+  });
+
   it('an ecosystem Vigil cannot order is a note', () => {
     const result = matchInventory(inventoryOf([lang('Hex', 'plug', '1.0.0')]), db);
     expect(result.notes).toEqual(['ecosystem "Hex" is not supported; plug not matched']);
