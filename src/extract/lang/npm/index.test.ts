@@ -167,6 +167,38 @@ describe('root package.json', () => {
     expect(got.packages.map((p) => `${p.name}@${p.version}${p.root ? ' root' : ''}`).sort()).toEqual(want);
   });
 
+  it('a lockfile-only workspace: each member reported once, from its own package.json', async () => {
+    const root = await mkdtemp(join(scratch, 'ws-'));
+    const lock = {
+      lockfileVersion: 3,
+      packages: {
+        '': { name: 'app', version: '1.0.0', workspaces: ['packages/*'] },
+        'packages/a': { name: 'a', version: '0.1.0', dependencies: { ms: '^2' } },
+        'packages/b': { name: 'b', version: '0.2.0' },
+        'node_modules/a': { resolved: 'packages/a', link: true },
+        'node_modules/b': { resolved: 'packages/b', link: true },
+        'node_modules/ms': { version: '2.1.3' },
+      },
+    };
+    const files: Record<string, string> = {
+      'package.json': '{"name":"app","version":"1.0.0","workspaces":["packages/*"]}',
+      'package-lock.json': JSON.stringify(lock),
+      'packages/a/package.json': '{"name":"a","version":"0.1.0","dependencies":{"ms":"^2"}}',
+      // b's folder was not copied into the image: the lockfile is all there is
+    };
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(dirname(join(root, path)), { recursive: true });
+      await writeFile(join(root, path), text);
+    }
+    const got = await scanTree(npmExtractor, root);
+    expect(got.packages.map(brief).sort()).toEqual([
+      'a@0.1.0 root packages/a/package.json',
+      'app@1.0.0 root package.json',
+      'b@0.2.0 direct prod package-lock.json',
+      'ms@2.1.3 direct prod package-lock.json',
+    ]);
+  });
+
   it('an unnamed private application is not a package and not a warning', async () => {
     const root = await mkdtemp(join(scratch, 'private-'));
     await writeFile(join(root, 'package.json'), '{"private":true,"dependencies":{}}');

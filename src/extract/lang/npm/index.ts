@@ -97,7 +97,17 @@ async function lockfile(input: ExtractInput, kind: 'package-lock' | 'yarn-lock' 
   if (await hasNodeModules(input.fs, dir, names)) return { packages: [], warnings: [] };
   const warnings = new WarningLog();
   for (const warning of parse.warnings) warnings.add(`${input.path}: ${warning}`);
-  const packages = parse.entries.map((entry) =>
+  const entries = [];
+  for (const entry of parse.entries) {
+    // a workspace member with its package.json present is reported from that file, as the app's own
+    if (
+      entry.workspacePath !== undefined &&
+      (await input.fs.stat(join(join(dir, entry.workspacePath), 'package.json')))
+    )
+      continue;
+    entries.push(entry);
+  }
+  const packages = entries.map((entry) =>
     npmPackage({
       name: entry.name,
       version: entry.version,

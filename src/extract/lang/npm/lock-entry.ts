@@ -4,6 +4,8 @@ export interface LockEntry {
   readonly version: string;
   /** the application itself (a yarn workspace entry), reported when no package.json says so */
   readonly root?: boolean;
+  /** a workspace member's folder relative to the lockfile: its own package.json reports it when present */
+  readonly workspacePath?: string;
   direct?: boolean;
   dev?: boolean;
   licenses?: string[];

@@ -101,6 +101,7 @@ function parsePackages(packages: Json, entries: LockEntries, topLevel: string[])
       version,
       // a workspace member is part of the application itself
       direct: workspace || directPaths.has(path),
+      ...(workspace ? { workspacePath: path } : {}),
       dev: entry.dev === true,
       ...(licenses.length > 0 ? { licenses } : {}),
     });

@@ -29,9 +29,9 @@ async function readText(input: ExtractInput, limit: number): Promise<Read> {
 }
 
 function installed(input: ExtractInput, text: string): ExtractResult {
-  const metadata = parseCoreMetadata(text);
   // an empty egg-info file is what some distro packages leave behind; nothing to say about it
   if (text.trim() === '') return { packages: [], warnings: [] };
+  const metadata = parseCoreMetadata(text);
   if (!validName(metadata.name) || !plausibleVersion(metadata.version)) {
     return { packages: [], warnings: [`${input.path}: no valid Name and Version in the metadata`] };
   }
