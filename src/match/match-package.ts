@@ -29,8 +29,8 @@ export class CompiledCache {
     this.#capacity = capacity;
   }
 
-  /** the record's affected entries for a package key (see packageKey), compiled */
-  entries(record: OsvRecord, key: string): readonly Required<IndexedEntry>[] {
+  /** the record's affected entries for a package key (see packageKey); compile them with `compiled` */
+  entries(record: OsvRecord, key: string): readonly IndexedEntry[] {
     let index = this.#byObject.get(record);
     if (index === undefined) {
       const key = `${record.id}\u0000${record.modified}`;
@@ -45,10 +45,13 @@ export class CompiledCache {
       }
       this.#byObject.set(record, index);
     }
-    const entries = index.get(key);
-    if (entries === undefined) return [];
-    for (const entry of entries) entry.compiled ??= compileAffected(entry.affected);
-    return entries as Required<IndexedEntry>[];
+    return index.get(key) ?? [];
+  }
+
+  /** an entry compiled on first use, so entries of other releases are never compiled */
+  compiled(entry: IndexedEntry): CompiledAffected {
+    entry.compiled ??= compileAffected(entry.affected);
+    return entry.compiled;
   }
 }
 
@@ -166,9 +169,9 @@ function matchRecord(
     const entries = all.every((e) => lookup.accepts((e.affected.package as { ecosystem: string }).ecosystem))
       ? all
       : all.filter((e) => lookup.accepts((e.affected.package as { ecosystem: string }).ecosystem));
-    for (const { affected, compiled } of entries) {
-      const pkg = affected.package as { ecosystem: string; name: string };
-      for (const problem of compiled.problems) {
+    for (const entry of entries) {
+      const pkg = entry.affected.package as { ecosystem: string; name: string };
+      for (const problem of cache.compiled(entry).problems) {
         if (problem === GIT_IGNORED) notes.gitRange(record.id);
         else notes.note(`${record.id} (${pkg.ecosystem}/${pkg.name}): ${problem}`);
       }
@@ -186,10 +189,11 @@ function matchRecord(
       if (!entries.every((e) => wontFix(e.affected))) wontFixAll = false;
       continue;
     }
-    for (const { index, affected, compiled } of entries) {
+    for (const entry of entries) {
+      const { index, affected } = entry;
       if (indexes.includes(index)) continue;
       const pkg = affected.package as { ecosystem: string; name: string };
-      const result = evaluateAffected(lookup.version, compiled);
+      const result = evaluateAffected(lookup.version, cache.compiled(entry));
       for (const scheme of result.unorderable) {
         notes.note(
           `${pkg.ecosystem}/${pkg.name}: installed version ${JSON.stringify(lookup.version)} is not a valid ${scheme} version; ${record.id} not evaluated`,

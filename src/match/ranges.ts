@@ -180,11 +180,14 @@ export interface AffectedResult {
   readonly unorderable: readonly string[];
 }
 
-/** IsVulnerable for one affected entry: v is listed in `versions` or lies within any range. */
+/**
+ * IsVulnerable for one affected entry: v lies within any range or is listed in `versions`. Ranges
+ * first: they decide most entries, and the `versions` list is then only a fallback.
+ */
 export function evaluateAffected(v: string, compiled: CompiledAffected): AffectedResult {
   let fixed: string[] | undefined;
   let unorderable: string[] | undefined;
-  let affected = includedInVersions(v, compiled);
+  let affected = false;
   for (const range of compiled.ranges) {
     if (!range.scheme.isValid(v)) {
       unorderable ??= [];
@@ -198,6 +201,7 @@ export function evaluateAffected(v: string, compiled: CompiledAffected): Affecte
     fixed ??= [];
     if (!fixed.includes(rangeHit.fixed)) fixed.push(rangeHit.fixed);
   }
+  if (!affected) affected = includedInVersions(v, compiled);
   if (!affected && unorderable === undefined) return NOT_AFFECTED;
   return { affected, fixed: fixed ?? [], unorderable: unorderable ?? [] };
 }
@@ -205,14 +209,16 @@ export function evaluateAffected(v: string, compiled: CompiledAffected): Affecte
 const NOT_AFFECTED: AffectedResult = Object.freeze({ affected: false, fixed: [], unorderable: [] });
 
 /**
- * IncludedInVersions: the schema compares strings; equal versions spelled differently ("1.0" and
- * "1.0.0" in PEP 440, an explicit "0:" epoch in dpkg) also count when the scheme can order both.
+ * IncludedInVersions: the schema compares strings. Where the entry has no range Vigil can evaluate
+ * (GIT-only entries, explicit lists), equal versions spelled differently ("1.0" and "1.0.0" in
+ * PEP 440, an explicit "0:" epoch) also count when the scheme orders both; where ranges exist the
+ * list is their expansion (schema "affected[].versions") and the ranges have already answered.
  */
 function includedInVersions(v: string, compiled: CompiledAffected): boolean {
   if (compiled.versions.size === 0) return false;
   if (compiled.versions.has(v)) return true;
   const scheme = compiled.scheme;
-  if (scheme === undefined || !scheme.isValid(v)) return false;
+  if (compiled.ranges.length > 0 || scheme === undefined || !scheme.isValid(v)) return false;
   for (const listed of compiled.versions) {
     if (scheme.isValid(listed) && scheme.compare(v, listed) === 0) return true;
   }
