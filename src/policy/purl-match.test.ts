@@ -23,6 +23,11 @@ describe('purlMatches(pattern, target)', () => {
     ['pkg:npm/Lodash', 'pkg:npm/lodash@1', true],
     ['pkg:pypi/Django_Rest', 'pkg:pypi/django-rest@3', true],
     ['pkg:maven/org.Apache/Log4j', 'pkg:maven/org.apache/log4j@2', false],
+    // one module path, however the namespace/name split is encoded (core/purl.ts encodes Go paths)
+    ['pkg:golang/github.com/a/b', 'pkg:golang/github.com%2Fa%2Fb@v1.2.3', true],
+    ['pkg:golang/github.com%2Fa%2Fb@v1.2.3', 'pkg:golang/github.com/a/b@v1.2.3', true],
+    ['pkg:golang/github.com/a/c', 'pkg:golang/github.com%2Fa%2Fb@v1.2.3', false],
+    ['pkg:npm/%40babel%2Fcore', 'pkg:npm/%40babel/core@7.0.0', true],
     // subpaths
     ['pkg:golang/github.com/a/b#sub', 'pkg:golang/github.com/a/b@v1.0.0#sub', true],
     ['pkg:golang/github.com/a/b#sub', 'pkg:golang/github.com/a/b@v1.0.0#other', false],
