@@ -265,6 +265,18 @@ describe('bad input', () => {
     ]);
   });
 
+  it('warnings about bad entries are capped, long names cut', async () => {
+    const libraries = Object.fromEntries([
+      ...Array.from({ length: 100 }, (_, i) => [`${'N'.repeat(1000)}${i}`, { type: 'package' }]),
+      ['Ok/1.0.0', { type: 'package' }],
+    ]);
+    const got = await extractText('app/App.deps.json', JSON.stringify({ libraries }));
+    expect(got.packages.map((p) => p.name)).toEqual(['Ok']);
+    expect(got.warnings).toHaveLength(21);
+    expect(got.warnings.at(-1)).toBe('80 more warnings not shown');
+    expect(got.warnings[0]!.length).toBeLessThan(200);
+  });
+
   it('a file over 32 MiB is not read', async () => {
     const got = await extractText('app/packages.lock.json', Buffer.alloc(32 * 1024 * 1024 + 1, 0x20));
     expect(got.packages).toEqual([]);

@@ -12,6 +12,7 @@
  */
 import { purl } from '../../../core/purl.ts';
 import type { Package } from '../../../core/types.ts';
+import { WarningLog } from '../../os/dpkg/text-lines.ts';
 import type { ExtractInput, Extractor, ExtractResult } from '../../types.ts';
 
 const DEPS = /(?:^|\/)[^/]+\.deps\.json$/;
@@ -56,7 +57,7 @@ function fromDeps(input: ExtractInput, document: Json): ExtractResult {
   if (!isObject(document) || !isObject(document.libraries)) {
     return { packages: [], warnings: [`${input.path}: no "libraries" object; not a .deps.json`] };
   }
-  const warnings: string[] = [];
+  const warnings = new WarningLog();
   const runtimeTarget = isObject(document.runtimeTarget) ? document.runtimeTarget.name : undefined;
   const target =
     typeof runtimeTarget === 'string' && isObject(document.targets) ? document.targets[runtimeTarget] : undefined;
@@ -78,7 +79,7 @@ function fromDeps(input: ExtractInput, document: Json): ExtractResult {
     const split = splitKey(key);
     const type = isObject(library) && typeof library.type === 'string' ? library.type.toLowerCase() : '';
     if (!split) {
-      warnings.push(`${input.path}: library "${key}" is not "Name/Version"; skipped`);
+      warnings.add(`${input.path}: library ${JSON.stringify(key.slice(0, 100))} is not "Name/Version"; skipped`);
       continue;
     }
     if (type !== 'package' && type !== 'project' && type !== 'runtimepack') continue;
@@ -114,14 +115,14 @@ function fromDeps(input: ExtractInput, document: Json): ExtractResult {
       lib.project ? { root: true } : direct.size > 0 ? { direct: direct.has(`${lib.name}/${lib.version}`) } : {},
     ),
   );
-  return { packages, warnings };
+  return { packages, warnings: warnings.toArray() };
 }
 
 function fromLockfile(input: ExtractInput, document: Json): ExtractResult {
   if (!isObject(document) || !isObject(document.dependencies)) {
     return { packages: [], warnings: [`${input.path}: no "dependencies" object; not a packages.lock.json`] };
   }
-  const warnings: string[] = [];
+  const warnings = new WarningLog();
   // one package per name@version across target frameworks; direct if direct in any of them
   const found = new Map<string, { name: string; version: string; direct: boolean }>();
   for (const [framework, packages] of entries(document.dependencies)) {
@@ -131,7 +132,9 @@ function fromLockfile(input: ExtractInput, document: Json): ExtractResult {
       if (type === 'Project') continue;
       const version = dependency.resolved;
       if (typeof version !== 'string' || version === '' || name === '') {
-        warnings.push(`${input.path}: ${framework} → ${name} has no resolved version; skipped`);
+        warnings.add(
+          `${input.path}: ${framework.slice(0, 100)} → ${name.slice(0, 100)} has no resolved version; skipped`,
+        );
         continue;
       }
       const key = `${name}@${version}`;
@@ -142,7 +145,7 @@ function fromLockfile(input: ExtractInput, document: Json): ExtractResult {
     }
   }
   const packages = [...found.values()].map((p) => nugetPackage(p.name, p.version, input.path, { direct: p.direct }));
-  return { packages, warnings };
+  return { packages, warnings: warnings.toArray() };
 }
 
 export const dotnetExtractor = {

@@ -170,6 +170,21 @@ describe('bad archives', () => {
     });
   });
 
+  it('warnings are capped, and so is their length', async () => {
+    const longName = `${'x'.repeat(5000)}/pom.properties`;
+    const got = await extractBytes(
+      'app/app-1.0.jar',
+      outer([
+        { name: longName, data: 'version=1\n' },
+        ...Array.from({ length: 49 }, (_, i) => ({ name: `bad/${i}/pom.properties`, data: 'groupId=g\n' })),
+      ]),
+    );
+    expect(got.packages.map(brief)).toEqual([APP]);
+    expect(got.warnings).toHaveLength(21);
+    expect(got.warnings[20]).toBe('30 more warnings not shown');
+    expect(got.warnings[0]!.length).toBeLessThanOrEqual(501);
+  });
+
   it('a central directory damaged midway keeps the entries before the damage', async () => {
     const jar = zipOf([
       { name: 'META-INF/maven/com.acme/app/pom.properties', data: pomProperties('com.acme', 'app', '1.0') },

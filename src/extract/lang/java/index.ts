@@ -10,6 +10,7 @@
  */
 import { purl } from '../../../core/purl.ts';
 import type { Package } from '../../../core/types.ts';
+import { WarningLog } from '../../os/dpkg/text-lines.ts';
 import type { ExtractInput, Extractor, ExtractResult } from '../../types.ts';
 import { type ArchiveContents, type ArchiveLimits, defaultArchiveLimits, walkArchive } from './archive.ts';
 import {
@@ -111,15 +112,16 @@ export function createJavaExtractor(limits: ArchiveLimits = defaultArchiveLimits
     },
 
     async extract(input: ExtractInput): Promise<ExtractResult> {
-      const warnings: string[] = [];
+      // hostile archives can yield a warning per entry and entry names of 64 KiB: both bounded
+      const warnings = new WarningLog();
       const warn = (message: string): void => {
-        warnings.push(message);
+        warnings.add(message.length > 500 ? `${message.slice(0, 500)}…` : message);
       };
       const archives: ArchiveContents[] = [];
       await walkArchive(input.localPath, input.path, (contents) => archives.push(contents), warn, limits);
       archives.sort((a, b) => a.index - b.index);
       const packages = archives.flatMap((contents) => packagesOf(contents, warn));
-      return { packages, warnings };
+      return { packages, warnings: warnings.toArray() };
     },
   } satisfies Extractor;
 }

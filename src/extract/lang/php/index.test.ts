@@ -172,6 +172,15 @@ describe('bad input', () => {
     expect(got.packages[0]!.licenses).toEqual(want);
   });
 
+  it('warnings about bad entries are capped', async () => {
+    const path = 'app/composer.lock';
+    const packages = [...Array.from({ length: 100 }, () => ({})), { name: 'a/b', version: '1' }];
+    const got = await extractFiles(path, { [path]: JSON.stringify({ packages }) });
+    expect(got.packages.map((p) => p.name)).toEqual(['a/b']);
+    expect(got.warnings).toHaveLength(21);
+    expect(got.warnings.at(-1)).toBe('80 more warnings not shown');
+  });
+
   it('a file over 32 MiB is not read', async () => {
     const got = await extractFiles('app/composer.lock', {
       'app/composer.lock': Buffer.alloc(32 * 1024 * 1024 + 1, 0x20),

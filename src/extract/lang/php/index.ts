@@ -10,6 +10,7 @@
 import { posix } from 'node:path';
 import { purl } from '../../../core/purl.ts';
 import type { Package } from '../../../core/types.ts';
+import { WarningLog } from '../../os/dpkg/text-lines.ts';
 import type { ExtractInput, Extractor, ExtractResult } from '../../types.ts';
 
 const INSTALLED = /(?:^|\/)vendor\/composer\/installed\.json$/;
@@ -74,7 +75,7 @@ function packagesFrom(
   what: string,
   input: ExtractInput,
   flagsOf: (name: string) => Flags,
-  warnings: string[],
+  warnings: WarningLog,
 ): Package[] {
   const packages: Package[] = [];
   list.forEach((entry, index) => {
@@ -85,7 +86,7 @@ function packagesFrom(
       typeof entry.version !== 'string' ||
       entry.version === ''
     ) {
-      warnings.push(`${input.path}: ${what}[${index}] has no name and version; skipped`);
+      warnings.add(`${input.path}: ${what}[${index}] has no name and version; skipped`);
       return;
     }
     packages.push(composerPackage(entry, input.path, flagsOf(entry.name)));
@@ -94,9 +95,11 @@ function packagesFrom(
 }
 
 function fromInstalled(input: ExtractInput, document: Json): ExtractResult {
-  const warnings: string[] = [];
-  if (Array.isArray(document))
-    return { packages: packagesFrom(document, 'packages', input, () => ({}), warnings), warnings };
+  const warnings = new WarningLog();
+  if (Array.isArray(document)) {
+    const packages = packagesFrom(document, 'packages', input, () => ({}), warnings);
+    return { packages, warnings: warnings.toArray() };
+  }
   if (!isObject(document) || !Array.isArray(document.packages)) {
     return {
       packages: [],
@@ -105,7 +108,8 @@ function fromInstalled(input: ExtractInput, document: Json): ExtractResult {
   }
   const devNames = Array.isArray(document['dev-package-names']) ? new Set(document['dev-package-names']) : undefined;
   const flagsOf = (name: string): Flags => (devNames ? { dev: devNames.has(name) } : {});
-  return { packages: packagesFrom(document.packages, 'packages', input, flagsOf, warnings), warnings };
+  const packages = packagesFrom(document.packages, 'packages', input, flagsOf, warnings);
+  return { packages, warnings: warnings.toArray() };
 }
 
 /** `require`/`require-dev` names of the composer.json beside the lockfile, when captured and readable */
@@ -130,7 +134,7 @@ async function fromLockfile(input: ExtractInput, document: Json): Promise<Extrac
   if (!isObject(document) || (!Array.isArray(document.packages) && !Array.isArray(document['packages-dev']))) {
     return { packages: [], warnings: [`${input.path}: no "packages" or "packages-dev" array; not a composer.lock`] };
   }
-  const warnings: string[] = [];
+  const warnings = new WarningLog();
   const direct = await directNames(input);
   const flags =
     (dev: boolean) =>
@@ -144,7 +148,7 @@ async function fromLockfile(input: ExtractInput, document: Json): Promise<Extrac
       ...packagesFrom(list('packages'), 'packages', input, flags(false), warnings),
       ...packagesFrom(list('packages-dev'), 'packages-dev', input, flags(true), warnings),
     ],
-    warnings,
+    warnings: warnings.toArray(),
   };
 }
 

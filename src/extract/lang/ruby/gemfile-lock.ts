@@ -24,7 +24,6 @@ export interface Lockfile {
   readonly direct: Set<string>;
   /** any recognised section at all: a file without one is not a lockfile */
   readonly sections: number;
-  readonly problems: string[];
 }
 
 const SOURCES = new Set(['GEM', 'GIT', 'PATH', 'PLUGIN SOURCE']);
@@ -33,10 +32,10 @@ const KNOWN = new Set([...SOURCES, 'PLATFORMS', 'DEPENDENCIES', 'RUBY VERSION', 
 const SPEC = /^ {4}(?! )(\S+) \(([^-)\s]+)(?:-([^)\s]+))?\)$/;
 const DEPENDENCY = /^ {2}(?! )([^\s!(]+)/;
 
-export function parseLockfile(text: string): Lockfile {
+/** `onProblem` hears of each line that cannot be read, by number. */
+export function parseLockfile(text: string, onProblem: (problem: string) => void = () => {}): Lockfile {
   const gems: LockedGem[] = [];
   const direct = new Set<string>();
-  const problems: string[] = [];
   let section = '';
   let sections = 0;
   let remote: string | undefined;
@@ -59,7 +58,7 @@ export function parseLockfile(text: string): Lockfile {
       else if (inSpecs && line.startsWith('    ') && !line.startsWith('     ')) {
         const spec = SPEC.exec(line);
         if (!spec) {
-          problems.push(`line ${lineNumber}: not a "name (version)" spec`);
+          onProblem(`line ${lineNumber}: not a "name (version)" spec`);
           continue;
         }
         gems.push({
@@ -76,5 +75,5 @@ export function parseLockfile(text: string): Lockfile {
       if (dependency) direct.add(dependency[1]!);
     }
   }
-  return { gems, direct, sections, problems };
+  return { gems, direct, sections };
 }

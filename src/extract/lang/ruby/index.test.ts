@@ -247,6 +247,13 @@ describe('bad input', () => {
     expect(got.warnings).toEqual([expect.stringMatching(new RegExp(`^${path.replace(/\./g, '\\.')}: `))]);
   });
 
+  it('warnings about damaged lines are capped', async () => {
+    const got = await extractText('app/Gemfile.lock', `GEM\n  specs:\n${'    broken\n'.repeat(100)}    rack (3.0.8)\n`);
+    expect(got.packages.map((p) => p.name)).toEqual(['rack']);
+    expect(got.warnings).toHaveLength(21);
+    expect(got.warnings.at(-1)).toBe('80 more warnings not shown');
+  });
+
   it('a file over 16 MiB is not read', async () => {
     const got = await extractText('app/Gemfile.lock', Buffer.alloc(16 * 1024 * 1024 + 1, 0x20));
     expect(got.packages).toEqual([]);

@@ -6,6 +6,7 @@
  */
 import { purl } from '../../../core/purl.ts';
 import type { Package } from '../../../core/types.ts';
+import { WarningLog } from '../../os/dpkg/text-lines.ts';
 import type { ExtractInput, Extractor, ExtractResult } from '../../types.ts';
 import { parseLockfile } from './gemfile-lock.ts';
 import { parseGemspec } from './gemspec.ts';
@@ -46,10 +47,10 @@ function fromGemspec(input: ExtractInput, text: string): ExtractResult {
 }
 
 function fromLockfile(input: ExtractInput, text: string): ExtractResult {
-  const lockfile = parseLockfile(text);
-  const warnings = lockfile.problems.map((problem) => `${input.path}: ${problem}`);
+  const warnings = new WarningLog();
+  const lockfile = parseLockfile(text, (problem) => warnings.add(`${input.path}: ${problem}`));
   if (lockfile.sections === 0 && text.trim() !== '') {
-    warnings.push(`${input.path}: no Bundler lockfile sections (GEM, DEPENDENCIES ...); not a lockfile`);
+    warnings.add(`${input.path}: no Bundler lockfile sections (GEM, DEPENDENCIES ...); not a lockfile`);
   }
   const packages: Package[] = [];
   // a gem locked for several platforms ("nokogiri (1.16.0)" and "(1.16.0-x86_64-linux)") is one install
@@ -67,7 +68,7 @@ function fromLockfile(input: ExtractInput, text: string): ExtractResult {
       }),
     );
   }
-  return { packages, warnings };
+  return { packages, warnings: warnings.toArray() };
 }
 
 export const rubyExtractor = {
