@@ -8,7 +8,7 @@
  * differs from what the central directory declares, so a budget charged with the declared size
  * holds. We use it with `decodeStrings: false` because its name validation rejects a whole archive
  * over one entry named "../x" or "C:\x"; we never write entries by name, so such a name is harmless
- * here and the rest of the archive still counts.
+ * here and the rest of the archive still counts. Files on disk are read through file-reader.ts.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';

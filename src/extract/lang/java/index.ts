@@ -42,9 +42,8 @@ function mavenPackage(c: MavenCoordinates, location: string, licenses: readonly 
 }
 
 /**
- * Does this pom.properties describe the archive itself? Its artifactId (and version, when the file
- * name has one) matches the file name, as Trivy checks; "group.artifact-1.0.jar" (the naming of
- * Quarkus and Maven-repository-style lib dirs) matches too.
+ * Does this pom.properties describe the archive itself? Its artifactId and version match the file
+ * name's, as Trivy checks; "group.artifact-1.0.jar" (how Quarkus names its lib/ jars) matches too.
  */
 function namesArchive(pom: MavenCoordinates, fromFileName: MavenCoordinates): boolean {
   const artifact = fromFileName.artifactId;
