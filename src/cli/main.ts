@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor, isVigilError } from '../core/errors.ts';
 import { dbCommand } from './db.ts';
 import { sbomCommand } from './sbom.ts';
+import { scanCommand } from './scan.ts';
 import { VERSION } from './version.ts';
 
 /** The CLI is a thin shell: parse flags, call the library, print. */
@@ -12,6 +13,7 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(sbomCommand());
+  program.addCommand(scanCommand());
   program.addCommand(dbCommand());
   for (const command of program.commands) inheritErrorHandling(command);
   return program;
