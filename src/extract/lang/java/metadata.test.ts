@@ -102,7 +102,8 @@ describe('parseProperties (java.util.Properties.load)', () => {
 
   it('never throws on arbitrary text', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 500 }), (text) => {
+      // an alphabet of the characters the two grammars treat specially, so that odd mixes of them come up
+      fc.property(fc.string({ unit: fc.constantFrom(...'=: \t\f\\\r\n#!u0aé%$-'), maxLength: 300 }), (text) => {
         parseProperties(text);
         parseManifest(text);
       }),
