@@ -76,6 +76,10 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
 
   for (const pkg of inventory.packages) {
     const ecosystem = pkg.ecosystem ?? ecosystemOfPurlType(pkg.type);
+    // The application's own package (a root package.json, a .deps.json project, a Gemfile's path
+    // gem) is not the registry package that happens to share its name: matching it would report
+    // someone else's advisories. A Go binary's main module is a published module, so it stays.
+    if (pkg.root === true && ecosystem !== 'Go') continue;
     const lookup = ecosystem !== undefined ? languageLookup(pkg, ecosystem, note) : osLookup(pkg, target);
     if (lookup === undefined) {
       if (ecosystem === undefined) osPackagesSkipped++;

@@ -86,6 +86,17 @@ describe('language packages', () => {
     expect(got).toEqual(want);
   });
 
+  it("the application's own root package is not matched as the registry package of that name; a Go main module is", () => {
+    const app = { ...lang('PyPI', 'requests', '2.19.1'), root: true };
+    expect(matchInventory(inventoryOf([app]), db).findings).toEqual([]);
+    const goMain = { ...lang('Go', 'golang.org/x/net', 'v0.0.0-20200226121028-0de0cce0169b'), root: true };
+    const plain = { ...goMain, root: false };
+    expect(matchInventory(inventoryOf([goMain]), db).findings.map((f) => f.id)).toEqual(
+      matchInventory(inventoryOf([plain]), db).findings.map((f) => f.id),
+    );
+    expect(matchInventory(inventoryOf([plain]), db).findings.length).toBeGreaterThan(0);
+  });
+
   it('unions the fixed versions of records folded into one finding', () => {
     const { findings } = matchInventory(inventoryOf([lang('PyPI', 'pyyaml', '5.1')]), db);
     expect(findings.find((f) => f.id === 'CVE-2019-20477')?.fixedVersions).toEqual(['5.2b1', '5.2']);

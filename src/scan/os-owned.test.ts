@@ -40,6 +40,11 @@ describe('dropOsOwned', () => {
       true,
     ],
     ['a package without locations', pkg('npm', 'a', []), true],
+    [
+      'a jar nested in an archive the deb installed',
+      pkg('maven', 'g:a', ['usr/bin/docker-registry!/lib/a.jar']),
+      false,
+    ],
   ])('%s: kept=%s', (_label, language, kept) => {
     const result = dropOsOwned([pythonYamlDeb, registryDeb, language]);
     expect(result.kept.includes(language)).toBe(kept);

@@ -22,9 +22,15 @@ export function dropOsOwned(packages: readonly Package[]): { kept: Package[]; dr
     (pkg) =>
       OS_TYPES.has(pkg.type) ||
       pkg.locations.length === 0 ||
-      !pkg.locations.every((location) => aliases(trimSlashes(location)).some((path) => owned.has(path))),
+      !pkg.locations.every((location) => aliases(outerFile(location)).some((path) => owned.has(path))),
   );
   return { kept, dropped: packages.length - kept.length };
+}
+
+/** "usr/share/java/app.war!/WEB-INF/lib/x.jar" is read from the file "usr/share/java/app.war" */
+function outerFile(location: string): string {
+  const nested = location.indexOf('!/');
+  return trimSlashes(nested === -1 ? location : location.slice(0, nested));
 }
 
 function aliases(path: string): string[] {
