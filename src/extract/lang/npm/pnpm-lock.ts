@@ -8,6 +8,7 @@ import { valid as validSemver } from 'semver';
 import { parseAllDocuments } from 'yaml';
 import { type Flags, flagsFrom, type GraphNode } from './dep-graph.ts';
 import { LockEntries, type LockParse } from './lock-entry.ts';
+import { parseLockYaml } from './lock-yaml.ts';
 import { plausibleName, plausibleVersion } from './npm-package.ts';
 
 type Json = Record<string, unknown>;
@@ -79,14 +80,25 @@ function collectRoots(project: Json, roots: { prod: Set<string>; dev: Set<string
   }
 }
 
+/** Files past this go through the full YAML parser only when the lockfile reader cannot take them. */
+export const MAX_FULL_YAML = 8 * 1024 * 1024;
+
 /** pnpm 10 may put an environment document before the lockfile proper: take the one with packages. */
 function lockDocument(text: string): { document?: Json; error?: string } {
-  const documents = parseAllDocuments(text);
-  const all = Array.isArray(documents) ? documents : [documents];
+  let all: unknown[] | undefined = parseLockYaml(text);
+  if (!all) {
+    if (text.length > MAX_FULL_YAML)
+      return { error: `YAML outside what pnpm writes, in a file over ${MAX_FULL_YAML} bytes` };
+    // uniqueKeys off: the duplicate-key check is quadratic in the yaml library
+    const documents = parseAllDocuments(text, { uniqueKeys: false });
+    all = [];
+    for (const doc of Array.isArray(documents) ? documents : [documents]) {
+      if (doc.errors.length > 0) return { error: doc.errors[0]!.message };
+      all.push(doc.toJS({ maxAliasCount: 100 }));
+    }
+  }
   let chosen: Json | undefined;
-  for (const doc of all) {
-    if (doc.errors.length > 0) return { error: doc.errors[0]!.message };
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  for (const value of all) {
     if (isObject(value) && (chosen === undefined || 'packages' in value || 'importers' in value)) chosen = value;
   }
   return chosen ? { document: chosen } : { error: 'not a YAML mapping' };

@@ -9,8 +9,10 @@ import { valid as validSemver } from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { type Flags, flagsFrom, type GraphNode } from './dep-graph.ts';
 import { LockEntries, type LockParse } from './lock-entry.ts';
+import { parseLockYaml } from './lock-yaml.ts';
 import type { DeclaredDependencies } from './manifest.ts';
 import { plausibleName, plausibleVersion } from './npm-package.ts';
+import { MAX_FULL_YAML } from './pnpm-lock.ts';
 
 interface YarnPackage {
   readonly id: string;
@@ -148,16 +150,25 @@ export function parseYarnLock(text: string, declared: DeclaredDependencies | und
   const warnings: string[] = [];
   let byDescriptor: Map<string, YarnPackage>;
   if (/^__metadata:/m.test(text)) {
-    let document: unknown;
-    try {
-      // uniqueKeys off: yarn has written a repeated entry now and then (syft's yarn-berry fixture)
-      document = parseYaml(text, { maxAliasCount: 100, uniqueKeys: false });
-    } catch (err) {
-      return {
-        entries: [],
-        warnings: [`invalid yarn.lock (berry YAML): ${(err as Error).message}`],
-        topLevelNames: [],
-      };
+    let document: unknown = parseLockYaml(text)?.[0];
+    if (document === undefined) {
+      if (text.length > MAX_FULL_YAML) {
+        return {
+          entries: [],
+          warnings: [`yarn.lock: YAML outside what yarn writes, in a file over ${MAX_FULL_YAML} bytes`],
+          topLevelNames: [],
+        };
+      }
+      try {
+        // uniqueKeys off: yarn has written a repeated entry now and then (syft's yarn-berry fixture)
+        document = parseYaml(text, { maxAliasCount: 100, uniqueKeys: false });
+      } catch (err) {
+        return {
+          entries: [],
+          warnings: [`invalid yarn.lock (berry YAML): ${(err as Error).message}`],
+          topLevelNames: [],
+        };
+      }
     }
     if (!isObject(document)) return { entries: [], warnings: ['yarn.lock is not a YAML mapping'], topLevelNames: [] };
     byDescriptor = parseBerry(document, warnings);
