@@ -42,12 +42,6 @@ export function openVulnDb(path: string): VulnDbReader {
   }
 }
 
-interface CachedRecord {
-  readonly id: string;
-  readonly modified: number;
-  readonly record: OsvRecord;
-}
-
 /**
  * `VulnDbReader` over the SQLite file with prepared statements. Parsed records are cached per row,
  * and answers per package, for the life of the reader: the matcher asks once per package, many
@@ -57,10 +51,12 @@ interface CachedRecord {
 class SqliteVulnDbReader implements VulnDbReader {
   readonly #db: Database.Database;
   readonly #path: string;
-  readonly #records = new Map<number, CachedRecord>();
+  /** parsed records by row; null for a row superseded by a newer copy in another source */
+  readonly #records = new Map<number, OsvRecord | null>();
   readonly #answers = new Map<string, readonly OsvRecord[]>();
   readonly #byPackage: Database.Statement;
   readonly #record: Database.Statement;
+  readonly #copies: Database.Statement;
   readonly #kev: Database.Statement;
   readonly #epss: Database.Statement;
   readonly #nvd: Database.Statement;
@@ -72,6 +68,7 @@ class SqliteVulnDbReader implements VulnDbReader {
     // Served by the primary key of `affected` alone (a covering index range scan).
     this.#byPackage = db.prepare('SELECT DISTINCT record FROM affected WHERE base = ? AND name = ?').pluck();
     this.#record = db.prepare('SELECT id, modified, json FROM records WHERE rowid = ? AND withdrawn = 0');
+    this.#copies = db.prepare('SELECT rowid, modified FROM records WHERE id = ?');
     this.#kev = db.prepare('SELECT json FROM kev WHERE cve_id = ?').pluck();
     this.#epss = db.prepare('SELECT cve_id AS cveId, score, percentile, date FROM epss WHERE cve_id = ?');
     this.#nvd = db.prepare('SELECT type, vector, base_score AS baseScore FROM nvd_cvss WHERE cve_id = ? ORDER BY type');
@@ -82,22 +79,12 @@ class SqliteVulnDbReader implements VulnDbReader {
     const key = `${baseEcosystem}\0${normalized}`;
     const answered = this.#answers.get(key);
     if (answered !== undefined) return answered;
-    const rowids = this.#byPackage.all(baseEcosystem, normalized) as number[];
-    let answer: readonly OsvRecord[] = EMPTY;
-    if (rowids.length === 1) {
-      const only = this.#cached(rowids[0] as number);
-      if (only !== undefined) answer = Object.freeze([only.record]);
-    } else if (rowids.length > 1) {
-      // The same id published by several sources (a GHSA in two ecosystems' zips): the newest wins.
-      const newest = new Map<string, CachedRecord>();
-      for (const rowid of rowids) {
-        const entry = this.#cached(rowid);
-        if (entry === undefined) continue;
-        const seen = newest.get(entry.id);
-        if (seen === undefined || entry.modified > seen.modified) newest.set(entry.id, entry);
-      }
-      answer = Object.freeze([...newest.values()].map((entry) => entry.record));
+    const records: OsvRecord[] = [];
+    for (const rowid of this.#byPackage.all(baseEcosystem, normalized) as number[]) {
+      const record = this.#current(rowid);
+      if (record !== undefined) records.push(record);
     }
+    const answer = records.length === 0 ? EMPTY : Object.freeze(records);
     this.#answers.set(key, answer);
     return answer;
   }
@@ -140,15 +127,27 @@ class SqliteVulnDbReader implements VulnDbReader {
     this.#db.close();
   }
 
-  #cached(rowid: number): CachedRecord | undefined {
+  /**
+   * The record in this row, unless another source holds a newer copy of the same id (a GHSA in the
+   * npm and Maven zips, one of them stale): only the newest copy counts, withdrawn or not, so a
+   * withdrawal or a narrowed `affected` list published anywhere wins over an older copy elsewhere.
+   */
+  #current(rowid: number): OsvRecord | undefined {
     let entry = this.#records.get(rowid);
     if (entry === undefined) {
       const row = this.#record.get(rowid) as { id: string; modified: string; json: string } | undefined;
       if (row === undefined) return undefined;
-      entry = { id: row.id, modified: Date.parse(row.modified), record: JSON.parse(row.json) as OsvRecord };
+      const modified = Date.parse(row.modified);
+      const copies = this.#copies.all(row.id) as Array<{ rowid: number; modified: string }>;
+      // equal times: the copy stored first stands for all
+      const superseded = copies.some((other) => {
+        const time = Date.parse(other.modified);
+        return time > modified || (time === modified && other.rowid < rowid);
+      });
+      entry = superseded ? null : (JSON.parse(row.json) as OsvRecord);
       this.#records.set(rowid, entry);
     }
-    return entry;
+    return entry ?? undefined;
   }
 }
 

@@ -4,7 +4,8 @@ import type Database from 'better-sqlite3';
  * The vulnerability DB file. Records are kept per source (the same GHSA id is published in the zip
  * of every ecosystem it affects) with their JSON as published; `affected` is the index the matcher
  * reads, one row per (base ecosystem, normalized package name, full ecosystem, record), built from
- * `affected[].package` of non-withdrawn records. Bump SCHEMA_VERSION on any change: a file with
+ * `affected[].package` of non-withdrawn records; `records_by_id` finds every source's copy of an id,
+ * since only the newest copy counts. Bump SCHEMA_VERSION on any change: a file with
  * another version is rebuilt from scratch by the next update.
  */
 export const SCHEMA_VERSION = 1;
@@ -34,6 +35,7 @@ CREATE TABLE affected (
   ecosystem TEXT NOT NULL,
   PRIMARY KEY (base, name, record, ecosystem)
 ) WITHOUT ROWID;
+CREATE INDEX records_by_id ON records (id);
 CREATE INDEX affected_by_record ON affected (record);
 CREATE TABLE aliases (record INTEGER NOT NULL, alias TEXT NOT NULL, PRIMARY KEY (record, alias)) WITHOUT ROWID;
 CREATE INDEX aliases_by_alias ON aliases (alias);

@@ -197,6 +197,38 @@ describe('incremental updates', () => {
   });
 });
 
+describe('an id published by several sources', () => {
+  const packages = [
+    ['npm', 'x'],
+    ['Maven', 'org.x:x'],
+  ] as const;
+
+  it('counts only in its newest copy: a withdrawal in one source hides the stale copy in another', async () => {
+    const original = osvRecord('GHSA-multi', { packages });
+    await update([inlineSource('osv:npm', osvItems(original)), inlineSource('osv:Maven', osvItems(original))]);
+    expect(ids(open(), 'Maven', 'org.x:x')).toEqual(['GHSA-multi']);
+    const withdrawn = osvRecord('GHSA-multi', {
+      packages,
+      modified: '2025-10-01T00:00:00Z',
+      withdrawn: '2025-10-01T00:00:00Z',
+    });
+    // npm lands the withdrawal; Maven fails and keeps its older copy
+    await update([inlineSource('osv:npm', osvItems(withdrawn)), inlineSource('osv:Maven', [], new Error('HTTP 503'))]);
+    const reader = open();
+    expect(ids(reader, 'npm', 'x')).toEqual([]);
+    expect(ids(reader, 'Maven', 'org.x:x')).toEqual([]);
+  });
+
+  it('counts only in its newest copy: a narrowed affected list wins over the older, wider one', async () => {
+    const wide = osvRecord('GHSA-multi', { packages });
+    const narrow = osvRecord('GHSA-multi', { packages: [['Maven', 'org.x:x']], modified: '2025-10-01T00:00:00Z' });
+    await update([inlineSource('osv:npm', osvItems(wide)), inlineSource('osv:Maven', osvItems(narrow))]);
+    const reader = open();
+    expect(ids(reader, 'npm', 'x')).toEqual([]);
+    expect(reader.recordsFor('Maven', 'org.x:x')).toEqual([narrow]);
+  });
+});
+
 describe('failing sources', () => {
   it('keep their previous data whole, are marked stale, and do not stop the others', async () => {
     await update([
