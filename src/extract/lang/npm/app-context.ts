@@ -1,11 +1,12 @@
 /**
  * What the application's own package.json says about the packages installed under it: whether an
  * installed package is a direct dependency (and then whether for development only), and whether a
- * package.json elsewhere is one of its workspaces (npm docs, "workspaces"). Manifests are read once
- * per filesystem view, not once per installed package.
+ * package.json elsewhere is one of its workspaces (npm docs, "workspaces"). npm 7+ also leaves a
+ * hidden lockfile, `node_modules/.package-lock.json`, with the `dev` flag of every installed path
+ * (npm docs, package-lock.json "Hidden Lockfiles"). Each is read once per filesystem view.
  */
 import type { FileSystemView } from '../../types.ts';
-import { type DeclaredDependencies, declaredDependencies, readManifest } from './manifest.ts';
+import { type DeclaredDependencies, declaredDependencies, parseJsonObject, readManifest } from './manifest.ts';
 import { dirname } from './paths.ts';
 
 const cache = new WeakMap<FileSystemView, Map<string, Promise<Record<string, unknown> | undefined>>>();
@@ -20,6 +21,34 @@ function manifestIn(fs: FileSystemView, dir: string): Promise<Record<string, unk
   if (!pending) {
     pending = readManifest(fs, dir);
     perView.set(dir, pending);
+  }
+  return pending;
+}
+
+const MAX_HIDDEN_LOCKFILE = 64 * 1024 * 1024;
+const hiddenCache = new WeakMap<FileSystemView, Map<string, Promise<Record<string, unknown> | undefined>>>();
+
+/** `packages` of `<appDir>/node_modules/.package-lock.json`, keyed by install path ("node_modules/a") */
+function hiddenLockfile(fs: FileSystemView, appDir: string): Promise<Record<string, unknown> | undefined> {
+  let perView = hiddenCache.get(fs);
+  if (!perView) {
+    perView = new Map();
+    hiddenCache.set(fs, perView);
+  }
+  let pending = perView.get(appDir);
+  if (!pending) {
+    const path = appDir === '' ? 'node_modules/.package-lock.json' : `${appDir}/node_modules/.package-lock.json`;
+    pending = fs
+      .readFile(path, MAX_HIDDEN_LOCKFILE)
+      .then((buffer) => {
+        const parsed = buffer ? parseJsonObject(buffer.toString('utf8')) : undefined;
+        const packages = parsed?.ok ? parsed.value.packages : undefined;
+        return packages && typeof packages === 'object' && !Array.isArray(packages)
+          ? (packages as Record<string, unknown>)
+          : undefined;
+      })
+      .catch(() => undefined);
+    perView.set(appDir, pending);
   }
   return pending;
 }
@@ -40,9 +69,21 @@ export async function installedFlags(fs: FileSystemView, path: string): Promise<
   if (first === 0 && !path.startsWith('node_modules/')) return {};
   if (path.includes('node_modules/.pnpm/')) return {};
   const appDir = first === 0 ? '' : path.slice(0, first - 1);
-  const rest = path.slice(first + 'node_modules/'.length, -'/package.json'.length);
+  const installPath = path.slice(first, -'/package.json'.length);
+  const [fromManifest, hidden] = await Promise.all([
+    manifestFlags(fs, appDir, installPath),
+    hiddenLockfile(fs, appDir),
+  ]);
+  const entry = hidden?.[installPath];
+  if (entry === null || typeof entry !== 'object') return fromManifest;
+  // npm's own record of the installed tree knows dev-ness for transitive packages too
+  return { ...fromManifest, dev: (entry as Record<string, unknown>).dev === true };
+}
+
+async function manifestFlags(fs: FileSystemView, appDir: string, installPath: string): Promise<InstalledFlags> {
   const manifest = await manifestIn(fs, appDir);
   if (!manifest) return {};
+  const rest = installPath.slice('node_modules/'.length);
   if (rest.includes('/node_modules/')) return workspacePatterns(manifest).length > 0 ? {} : { direct: false };
   const declared: DeclaredDependencies = declaredDependencies(manifest);
   if (declared.prod.has(rest)) return { direct: true, dev: false };

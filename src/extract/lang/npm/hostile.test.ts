@@ -180,6 +180,21 @@ describe('hostile shapes', () => {
     expect(got).toEqual({ packages: [], warnings: [] });
   });
 
+  it.each([
+    ['truncated', '{"packages": {"node_modules/x": {"dev": tr'],
+    ['packages not an object', '{"packages": ["node_modules/x"]}'],
+    ['an entry not an object', '{"packages": {"node_modules/x": "dev"}}'],
+  ])('a hidden lockfile %s is ignored: the manifest alone decides, quietly', async (_, hidden) => {
+    const root = await mkdtemp(join(scratch, 'hidden-'));
+    await mkdir(join(root, 'node_modules/x'), { recursive: true });
+    await writeFile(join(root, 'package.json'), '{"name":"app","version":"1.0.0","devDependencies":{"x":"1"}}');
+    await writeFile(join(root, 'node_modules/.package-lock.json'), hidden);
+    await writeFile(join(root, 'node_modules/x/package.json'), '{"name":"x","version":"1.0.0"}');
+    const got = await npmExtractor.extract(await inputFromFixture(root, 'node_modules/x/package.json'));
+    expect(got.packages.map((p) => [p.name, p.direct, p.dev])).toEqual([['x', true, true]]);
+    expect(got.warnings).toEqual([]);
+  });
+
   it('a UTF-8 byte-order mark is allowed', async () => {
     const got = await extractContent('node_modules/x/package.json', '\ufeff{"name":"x","version":"1.0.0"}');
     expect(got.packages.map((p) => p.purl)).toEqual(['pkg:npm/x@1.0.0']);

@@ -46,8 +46,9 @@ describe('an image tree', () => {
       '@mono/lint-rules@0.0.1 root monorepo/tools/lint/rules/package.json',
       '@mono/web@0.2.0 root monorepo/packages/web/package.json',
       '@npmcli/arborist@7.2.1 usr/local/lib/node_modules/npm/node_modules/@npmcli/arborist/package.json',
-      'debug@2.6.9 indirect app/node_modules/express/node_modules/debug/package.json',
-      'debug@4.3.4 indirect app/node_modules/debug/package.json',
+      // dev from npm's hidden lockfile (node_modules/.package-lock.json), transitive packages too
+      'debug@2.6.9 indirect prod app/node_modules/express/node_modules/debug/package.json',
+      'debug@4.3.4 indirect dev app/node_modules/debug/package.json',
       'express@4.18.2 direct prod app/node_modules/express/package.json',
       'jest@29.7.0 direct dev app/node_modules/jest/package.json',
       // a workspace may declare it: no claim either way
@@ -62,7 +63,7 @@ describe('an image tree', () => {
       'semver@7.5.4 usr/local/lib/node_modules/npm/node_modules/semver/package.json',
       'shop-api@2.3.0 root app/package.json',
       // an alias install (string-width-cjs@npm:string-width) is the package it names
-      'string-width@4.2.3 indirect app/node_modules/string-width-cjs/package.json',
+      'string-width@4.2.3 indirect prod app/node_modules/string-width-cjs/package.json',
       'tap-parser@15.3.1 indirect dev lockonly/yarn.lock',
       'tap@18.6.1 direct dev lockonly/yarn.lock',
     ]);

@@ -16,7 +16,7 @@ import { declaredDependencies, hasNodeModules, parseJsonObject, readManifest } f
 import { scanNodeBinary } from './node-binary.ts';
 import { licensesOf, npmPackage, plausibleName, plausibleVersion } from './npm-package.ts';
 import { parsePackageLock } from './package-lock.ts';
-import { classify, dirname, join, LOCKFILE_NAMES } from './paths.ts';
+import { classify, dirname, isHiddenLockfile, join, LOCKFILE_NAMES } from './paths.ts';
 import { parsePnpmLock } from './pnpm-lock.ts';
 import { parseYarnLock } from './yarn-lock.ts';
 
@@ -148,6 +148,11 @@ export const npmExtractor = {
 
   required(path: string, _size: number, mode: number): boolean {
     return classify(path, mode) !== undefined;
+  },
+
+  /** npm's hidden lockfile, read for the dev flag of installed packages */
+  wants(path: string): boolean {
+    return isHiddenLockfile(path);
   },
 
   async extract(input: ExtractInput): Promise<ExtractResult> {

@@ -45,3 +45,17 @@ describe('classify', () => {
     expect(isInstalledManifest(path)).toBe(true);
   });
 });
+
+describe('wants', () => {
+  it.each([
+    ['app/node_modules/.package-lock.json', true],
+    ['node_modules/.package-lock.json', true],
+    // a nested tree's record belongs to the package that shipped it, not to the application
+    ['app/node_modules/x/node_modules/.package-lock.json', false],
+    ['app/.package-lock.json', false],
+    ['app/node_modules/package-lock.json', false],
+  ])('%s → %s', (path, want) => {
+    expect(npmExtractor.wants(path)).toBe(want);
+    expect(npmExtractor.required(path, 100, 0o100644)).toBe(false);
+  });
+});

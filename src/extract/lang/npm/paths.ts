@@ -65,3 +65,10 @@ export function classify(path: string, mode: number): NpmFileKind | undefined {
   if (name === 'node' && (path === 'bin/node' || path.endsWith('/bin/node')) && executable(mode)) return 'node-binary';
   return undefined;
 }
+
+/** npm 7+'s record of an installed tree, directly in an application's node_modules (not a nested one) */
+export function isHiddenLockfile(path: string): boolean {
+  const suffix = 'node_modules/.package-lock.json';
+  if (path !== suffix && !path.endsWith(`/${suffix}`)) return false;
+  return !insideNodeModules(path.slice(0, path.length - suffix.length));
+}
