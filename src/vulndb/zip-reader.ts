@@ -7,8 +7,9 @@ import { VigilError } from '../core/errors.ts';
 /**
  * Reads a zip one entry at a time through its central directory (APPNOTE.TXT 4.3.12), never the
  * whole archive: osv.dev's npm all.zip is hundreds of MB. yauzl walks the central directory
- * (zip64 included); entry data is read here through a read-ahead window, because entries sit back
- * to back in the order the central directory lists them, so one read serves many small entries.
+ * (zip64 included) through a read window of its own; entry data is read here through a second one,
+ * because entries sit back to back in the order the central directory lists them, so one read
+ * serves many small entries. Memory stays at the two windows plus the largest entry.
  *
  * A bad entry (unsafe name, unknown method, bad deflate data, CRC mismatch, over the size bound)
  * is reported and the walk goes on; a bad central directory ends the walk with VIGIL_SOURCE_INVALID
