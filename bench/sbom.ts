@@ -5,31 +5,31 @@
  * 1. A generated image: 4 gzip layers, >= 1 GiB of tar and >= 50,000 files, text that compresses
  *    about 3:1, a dpkg database of 400 packages. Built once into ~/.cache/vigil-bench (minutes).
  *    Cold scan from the OCI layout and from a loopback docker-registry, warm scan, peak RSS.
- * 2. A real Debian bookworm minbase (debootstrap, when available): cold, warm, peak RSS.
+ * 2. Language packages: 3,000 npm, 500 Python, 200 jars (some nested), 20 Go binaries.
+ * 3. A real Debian bookworm minbase (debootstrap, when available): cold, warm, peak RSS.
+ * `npm run bench:sbom -- generated|languages|minbase` runs one part.
  *
  * Every scan runs the built CLI in a fresh process under /usr/bin/time, so RSS is the whole process's.
  * Figures are printed; docs/benchmarks.md records them with the machine.
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { cpus, homedir, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseImageRef } from '../src/image/index.ts';
 import { pushOciLayout } from '../src/image/registry/push.ts';
-import { type BuiltImage, buildImage, type FileContent } from '../test/support/build-image.ts';
+import { type BuiltImage, buildImage } from '../test/support/build-image.ts';
 import { debianMinbase } from '../test/support/debian-rootfs.ts';
 import { startRegistry } from '../test/support/registry.ts';
+import { GENERATED, generatedImage, LANGUAGES, languagesImage } from './support/sbom-images.ts';
 
 const run = promisify(execFile);
-// the compiled CLI, as users run it (`npm run build` first); running src/ through Node's type
-// stripping would add its own ~30 MB to every RSS figure
+// the compiled CLI, run through its shebang as users run it (`npm run build` first); running src/
+// through Node's type stripping would add its own ~30 MB to every RSS figure
 const BIN = new URL('../dist/cli/bin.js', import.meta.url).pathname;
 const BENCH_DIR = process.env.VIGIL_BENCH_DIR ?? join(homedir(), '.cache', 'vigil-bench');
-const LAYERS = 4;
-const FILES_PER_LAYER = 13_000;
-const TARGET_BYTES_PER_LAYER = 300 * 1024 * 1024;
 
 interface Measured {
   seconds: number;
@@ -48,86 +48,7 @@ async function timed(command: string, args: readonly string[]): Promise<Measured
 }
 
 function vigil(args: readonly string[]): Promise<Measured> {
-  return timed(process.execPath, [BIN, 'sbom', ...args, '-q', '-f', 'json', '-o', '/dev/null']);
-}
-
-/** A deterministic PRNG (mulberry32), so the generated image is the same on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** 8 MiB of words from a 4,096-word vocabulary: gzip gets about 3:1 on it, like source and text files. */
-function corpus(random: () => number): Buffer {
-  const letters = 'abcdefghijklmnopqrstuvwxyz0123456789_';
-  const words = Array.from({ length: 4096 }, () => {
-    const length = 2 + Math.floor(random() * 10);
-    let word = '';
-    for (let i = 0; i < length; i++) word += letters[Math.floor(random() * letters.length)];
-    return word;
-  });
-  const parts: string[] = [];
-  let size = 0;
-  while (size < 8 * 1024 * 1024) {
-    const word = words[Math.floor(random() * words.length)] as string;
-    const sep = random() < 0.08 ? '\n' : ' ';
-    parts.push(word, sep);
-    size += word.length + 1;
-  }
-  return Buffer.from(parts.join(''));
-}
-
-function dpkgStatus(count: number): string {
-  const stanzas: string[] = [];
-  for (let i = 0; i < count; i++) {
-    stanzas.push(
-      [
-        `Package: bench-pkg-${i}`,
-        'Status: install ok installed',
-        'Architecture: amd64',
-        `Source: bench-src-${Math.floor(i / 3)}`,
-        `Version: 1.${i % 17}.${i}-${(i % 5) + 1}`,
-        'Description: generated benchmark package',
-        '',
-      ].join('\n'),
-    );
-  }
-  return stanzas.join('\n');
-}
-
-async function generatedImage(): Promise<BuiltImage> {
-  const layoutDir = join(BENCH_DIR, 'sbom-generated');
-  const manifestFile = join(layoutDir, 'built.json');
-  if (existsSync(manifestFile)) return JSON.parse(await readFile(manifestFile, 'utf8')) as BuiltImage;
-  await rm(layoutDir, { recursive: true, force: true });
-  console.log(`building the generated image into ${layoutDir} (once; a few minutes)...`);
-  const random = prng(20261201);
-  const text = corpus(random);
-  const layers = [];
-  for (let layer = 0; layer < LAYERS; layer++) {
-    const files: Record<string, FileContent> = {};
-    const mean = TARGET_BYTES_PER_LAYER / FILES_PER_LAYER;
-    for (let i = 0; i < FILES_PER_LAYER; i++) {
-      // mostly small files, a long tail of larger ones, as in application images
-      const size = Math.floor(random() < 0.9 ? random() * mean : mean * (4 + random() * 10));
-      const offset = Math.floor(random() * (text.length - size));
-      files[`opt/app${layer}/d${i % 97}/f${i}.txt`] = text.subarray(offset, offset + size);
-    }
-    if (layer === 0) {
-      files['etc/os-release'] = 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n';
-      files['var/lib/dpkg/status'] = dpkgStatus(400);
-    }
-    layers.push({ files, createdBy: `generated layer ${layer}` });
-  }
-  const image = await buildImage({ layers, refName: 'bench' }, layoutDir);
-  await writeFile(manifestFile, JSON.stringify(image));
-  return image;
+  return timed(BIN, ['sbom', ...args, '-q', '-f', 'json', '-o', '/dev/null']);
 }
 
 /** The floor: decompress and list every layer with the system's own tools, layer after layer. */
@@ -149,11 +70,11 @@ function row(label: string, m: Measured, base?: Measured): string {
 }
 
 async function benchGenerated(): Promise<void> {
-  const image = await generatedImage();
+  const image = await generatedImage(BENCH_DIR);
   const tarBytes = image.layers.reduce((sum, l) => sum + l.tarSize, 0);
   const blobBytes = image.layers.reduce((sum, l) => sum + l.size, 0);
   console.log(
-    `\ngenerated image: ${LAYERS} layers, ${LAYERS * FILES_PER_LAYER} files, ${(tarBytes / 2 ** 30).toFixed(2)} GiB tar, ` +
+    `\ngenerated image: ${GENERATED.layers} layers, ${GENERATED.layers * GENERATED.filesPerLayer} files, ${(tarBytes / 2 ** 30).toFixed(2)} GiB tar, ` +
       `${(blobBytes / 2 ** 20).toFixed(0)} MiB gzip (${(tarBytes / blobBytes).toFixed(2)}:1)`,
   );
   const base = await floor(image, 'gzip -dc');
@@ -182,6 +103,43 @@ async function benchGenerated(): Promise<void> {
     } finally {
       await registry.stop();
     }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function benchLanguages(): Promise<void> {
+  const image = await languagesImage(BENCH_DIR);
+  const tarBytes = image.layers.reduce((sum, l) => sum + l.tarSize, 0);
+  const { npm, python, jars, nestedWars, goBinaries } = LANGUAGES;
+  console.log(
+    `\nlanguages image: ${npm} npm, ${python} Python, ${jars} jars (${nestedWars} wars nesting some), ` +
+      `${goBinaries} Go binaries; ${image.layers.length} layers, ${(tarBytes / 2 ** 20).toFixed(0)} MiB tar`,
+  );
+  const base = await floor(image, 'gzip -dc');
+  console.log(row('floor: gzip -dc | tar -t, all layers', base));
+  const work = await mkdtemp(join(tmpdir(), 'vigil-bench-'));
+  try {
+    const out = join(work, 'sbom.json');
+    const cold = await timed(BIN, [
+      'sbom',
+      `oci:${image.layoutDir}`,
+      '-q',
+      '-f',
+      'json',
+      '-o',
+      out,
+      '--cache-dir',
+      join(work, 'cache'),
+    ]);
+    console.log(row('vigil sbom oci: cold', cold, base));
+    const inventory = JSON.parse(await readFile(out, 'utf8')) as { packages: Array<{ type: string }> };
+    const counts = new Map<string, number>();
+    for (const p of inventory.packages) counts.set(p.type, (counts.get(p.type) ?? 0) + 1);
+    console.log(`  packages found: ${[...counts].map(([type, n]) => `${type} ${n}`).join(', ')}`);
+    console.log(
+      row('vigil sbom oci: warm', await vigil([`oci:${image.layoutDir}`, '--cache-dir', join(work, 'cache')])),
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -238,8 +196,9 @@ async function main(): Promise<void> {
   console.log(`${'scan'.padEnd(44)} ${'wall'.padStart(9)}  ${'peak RSS'.padStart(8)}`);
   await mkdir(BENCH_DIR, { recursive: true });
   const only = process.argv[2];
-  if (only !== 'minbase') await benchGenerated();
-  if (only !== 'generated') await benchMinbase();
+  if (only === undefined || only === 'generated') await benchGenerated();
+  if (only === undefined || only === 'languages') await benchLanguages();
+  if (only === undefined || only === 'minbase') await benchMinbase();
 }
 
 await main();

@@ -46,6 +46,7 @@ export async function collectLayer(
     warnings: [],
   };
   const pendingLinks = new Map<string, string>();
+  const writes = new PendingWrites();
   const onWarning = (path: string, message: string) => contribution.warnings.push({ path, message });
 
   for await (const entry of source.layerEntries(layer, {
@@ -83,7 +84,7 @@ export async function collectLayer(
           onWarning(entry.path, `not read: ${entry.size} bytes is over the ${options.maxCapturedFileBytes}-byte limit`);
           await entry.skip();
         } else {
-          contribution.files[entry.path] = await capture(options.cache, entry.content, entry.mode);
+          contribution.files[entry.path] = await capture(options.cache, entry.content, entry.mode, entry.size, writes);
         }
         break;
       default:
@@ -91,13 +92,69 @@ export async function collectLayer(
     }
   }
 
+  await writes.settle();
   if (pendingLinks.size > 0) await resolvePendingLinks(source, layer, options, contribution, pendingLinks);
   return contribution;
 }
 
-async function capture(cache: LayerCache, content: Readable, mode: number): Promise<CapturedFile> {
-  const { blob, size } = await cache.putBlob(content);
-  return { size, mode, blob };
+/** Files up to this size are read into memory whole before they are stored (one write, no stream). */
+const SMALL_FILE_BYTES = 256 * 1024;
+
+/** small-file writes in flight per layer while the tar stream moves on (at most 8 MiB of content) */
+const MAX_PENDING_WRITES = 32;
+
+/**
+ * Writes of small captured files overlap with reading the rest of the layer: without this, each of
+ * the 3,000 package.json files of a node_modules tree would stop the stream for a stat, a write and
+ * a rename. `settle` must be awaited before the layer's contribution is stored.
+ */
+class PendingWrites {
+  readonly #inFlight = new Set<Promise<void>>();
+  #failure: unknown;
+
+  async add(write: Promise<void>): Promise<void> {
+    const tracked = write.then(
+      () => {
+        this.#inFlight.delete(tracked);
+      },
+      (err: unknown) => {
+        this.#inFlight.delete(tracked);
+        this.#failure ??= err;
+      },
+    );
+    this.#inFlight.add(tracked);
+    if (this.#inFlight.size >= MAX_PENDING_WRITES) await Promise.race(this.#inFlight);
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  async settle(): Promise<void> {
+    await Promise.all(this.#inFlight);
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+}
+
+async function capture(
+  cache: LayerCache,
+  content: Readable,
+  mode: number,
+  size: number,
+  writes: PendingWrites,
+): Promise<CapturedFile> {
+  if (size <= SMALL_FILE_BYTES) {
+    const chunks: Buffer[] = [];
+    let read = 0;
+    for await (const chunk of content) {
+      read += (chunk as Buffer).length;
+      // the tar header's size bounds the entry; a reader that yields more is a bug, not an image's fault
+      if (read > SMALL_FILE_BYTES) throw new Error(`tar entry longer than its header's ${size} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+    const staged = cache.putBlobBytes(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    await writes.add(staged.stored);
+    return { size: staged.size, mode, blob: staged.blob };
+  }
+  const { blob, size: written } = await cache.putBlob(content);
+  return { size: written, mode, blob };
 }
 
 async function resolvePendingLinks(
@@ -126,6 +183,7 @@ export async function capturePaths(
   options: CollectOptions,
 ): Promise<Map<string, CapturedFile>> {
   const found = new Map<string, CapturedFile>();
+  const writes = new PendingWrites();
   for await (const entry of source.layerEntries(layer, { signal: options.signal })) {
     if (
       entry.type === 'file' &&
@@ -133,11 +191,12 @@ export async function capturePaths(
       wanted.has(entry.path) &&
       entry.size <= options.maxCapturedFileBytes
     ) {
-      found.set(entry.path, await capture(options.cache, entry.content, entry.mode));
+      found.set(entry.path, await capture(options.cache, entry.content, entry.mode, entry.size, writes));
     } else {
       await entry.skip();
     }
   }
+  await writes.settle();
   return found;
 }
 

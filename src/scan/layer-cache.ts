@@ -54,8 +54,7 @@ export class LayerCache {
 
   /** Streams content into a blob, returning its sha256 hex; the content is written once per hash. */
   async putBlob(content: Readable): Promise<{ blob: string; size: number }> {
-    const dir = join(this.#root, 'blobs');
-    await mkdir(dir, { recursive: true });
+    const dir = await this.#blobDir();
     const temp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
     const hash = createHash('sha256');
     let size = 0;
@@ -74,6 +73,32 @@ export class LayerCache {
     if (await exists(target)) await rm(temp, { force: true });
     else await rename(temp, target);
     return { blob, size };
+  }
+
+  /**
+   * A small file already read into memory: hashed at once, so the caller knows its blob name
+   * without waiting for the disk; `stored` settles when the blob is in place (a blob that exists,
+   * the same package.json in a thousand images, costs one stat).
+   */
+  putBlobBytes(bytes: Buffer): { blob: string; size: number; stored: Promise<void> } {
+    const blob = createHash('sha256').update(bytes).digest('hex');
+    const target = this.blobPath(blob);
+    const stored = (async () => {
+      const dir = await this.#blobDir();
+      if (await exists(target)) return;
+      const temp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
+      await writeFile(temp, bytes);
+      await rename(temp, target);
+    })();
+    return { blob, size: bytes.length, stored };
+  }
+
+  #blobDirReady: Promise<string> | undefined;
+
+  #blobDir(): Promise<string> {
+    const dir = join(this.#root, 'blobs');
+    this.#blobDirReady ??= mkdir(dir, { recursive: true }).then(() => dir);
+    return this.#blobDirReady;
   }
 
   async getLayer(diffId: string, extractorsKey: string): Promise<LayerContribution | undefined> {
