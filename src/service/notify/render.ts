@@ -55,7 +55,7 @@ export function findingLine(finding: Finding): FindingLine {
       : finding.fixState === 'wont-fix'
         ? 'will not be fixed'
         : 'no fix yet';
-  const url = finding.urls.find((u) => /^https?:\/\//i.test(u));
+  const url = finding.urls.find(linkable);
   return {
     id: oneLine(finding.id, FIELD_CHARS),
     severity: finding.severity,
@@ -63,13 +63,16 @@ export function findingLine(finding: Finding): FindingLine {
     fix: oneLine(fix, FIELD_CHARS),
     kev: finding.kev !== undefined,
     ...(finding.summary === undefined ? {} : { summary: oneLine(finding.summary, SUMMARY_CHARS) }),
-    ...(url === undefined ? {} : { url: clipUrl(url) }),
+    ...(url === undefined ? {} : { url }),
   };
 }
 
-/** A URL longer than any real advisory link is not shown at all: a cut URL would point elsewhere. */
-function clipUrl(url: string): string | undefined {
-  return url.length <= 2_000 && !/[\s<>"]/.test(url) ? url : undefined;
+/**
+ * An http(s) URL without characters that would need escaping in any markup. A URL longer than any
+ * real advisory link is skipped rather than cut: a cut URL would point elsewhere.
+ */
+function linkable(url: string): boolean {
+  return url.length <= 2_000 && /^https?:\/\/[^\s<>"'`\\]+$/i.test(url);
 }
 
 function imageFacts(n: Notification): Array<readonly [string, string]> {
