@@ -1,0 +1,233 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isVigilError } from '../../core/errors.ts';
+import type { Finding } from '../../core/types.ts';
+import { aFinding, dialects, digestOf, type TestDatabase } from './testing.ts';
+import type { FindingState, Store } from './types.ts';
+
+const t0 = Date.parse('2026-11-01T10:00:00Z');
+const at = (minutes: number) => new Date(t0 + minutes * 60_000);
+
+const A = aFinding('CVE-2026-0001', 'openssl', 'CRITICAL');
+const B = aFinding('CVE-2026-0002', 'zlib', 'HIGH');
+const C = aFinding('CVE-2026-0003', 'curl', 'LOW');
+
+interface Step {
+  readonly found: readonly Finding[];
+  readonly complete: boolean;
+  /** events written by this step, as "type id" (+ " reopened") */
+  readonly events: readonly string[];
+  readonly states: Readonly<Record<string, FindingState>>;
+}
+
+const describeEvent = (e: { type: string; payload: Record<string, unknown> }) =>
+  `${e.type} ${String(e.payload.vulnerabilityId)}${e.payload.reopened === true ? ' reopened' : ''}`;
+
+async function statesOf(store: Store, digest: string): Promise<Record<string, FindingState>> {
+  const page = await store.findingsPage({ digest }, undefined, 500);
+  return Object.fromEntries(page.findings.map((f) => [f.vulnerabilityId, f.state]));
+}
+
+describe.each(dialects)('findings lifecycle on $name', (dialect) => {
+  describe.skipIf(dialect.skipReason !== undefined)(dialect.skipReason ?? 'applyMatchResult', () => {
+    let db: TestDatabase;
+    let store: Store;
+    const digest = digestOf(1);
+
+    beforeEach(async () => {
+      db = await dialect.open();
+      store = db.store;
+      const registry = await store.createRegistry({ name: 'test', url: 'https://registry.test', kind: 'oci' }, at(0));
+      await store.upsertImage({ registryId: registry.id, repository: 'app', digest }, at(0));
+    });
+    afterEach(async () => db.cleanup());
+
+    const scenarios: Array<{ name: string; steps: Step[] }> = [
+      {
+        name: 'new, then resolved, then reopened',
+        steps: [
+          {
+            found: [A, B],
+            complete: true,
+            events: ['finding.new CVE-2026-0001', 'finding.new CVE-2026-0002'],
+            states: { 'CVE-2026-0001': 'open', 'CVE-2026-0002': 'open' },
+          },
+          {
+            found: [A],
+            complete: true,
+            events: ['finding.resolved CVE-2026-0002'],
+            states: { 'CVE-2026-0001': 'open', 'CVE-2026-0002': 'resolved' },
+          },
+          {
+            found: [A, B],
+            complete: true,
+            events: ['finding.new CVE-2026-0002 reopened'],
+            states: { 'CVE-2026-0001': 'open', 'CVE-2026-0002': 'open' },
+          },
+        ],
+      },
+      {
+        name: 'incomplete data resolves nothing, empty or partial',
+        steps: [
+          {
+            found: [A, B, C],
+            complete: true,
+            events: ['finding.new CVE-2026-0001', 'finding.new CVE-2026-0002', 'finding.new CVE-2026-0003'],
+            states: { 'CVE-2026-0001': 'open', 'CVE-2026-0002': 'open', 'CVE-2026-0003': 'open' },
+          },
+          {
+            found: [],
+            complete: false,
+            events: [],
+            states: { 'CVE-2026-0001': 'open', 'CVE-2026-0002': 'open', 'CVE-2026-0003': 'open' },
+          },
+          {
+            found: [B],
+            complete: false,
+            events: [],
+            states: { 'CVE-2026-0001': 'open', 'CVE-2026-0002': 'open', 'CVE-2026-0003': 'open' },
+          },
+          {
+            found: [B],
+            complete: true,
+            events: ['finding.resolved CVE-2026-0001', 'finding.resolved CVE-2026-0003'],
+            states: { 'CVE-2026-0001': 'resolved', 'CVE-2026-0002': 'open', 'CVE-2026-0003': 'resolved' },
+          },
+        ],
+      },
+      {
+        name: 'incomplete data still reports what is new',
+        steps: [
+          {
+            found: [A],
+            complete: false,
+            events: ['finding.new CVE-2026-0001'],
+            states: { 'CVE-2026-0001': 'open' },
+          },
+          {
+            found: [],
+            complete: true,
+            events: ['finding.resolved CVE-2026-0001'],
+            states: { 'CVE-2026-0001': 'resolved' },
+          },
+        ],
+      },
+      {
+        name: 'the same result twice writes no second row or event',
+        steps: [
+          { found: [A, A], complete: true, events: ['finding.new CVE-2026-0001'], states: { 'CVE-2026-0001': 'open' } },
+          { found: [A], complete: true, events: [], states: { 'CVE-2026-0001': 'open' } },
+          { found: [A], complete: true, events: [], states: { 'CVE-2026-0001': 'open' } },
+        ],
+      },
+    ];
+
+    it.each(scenarios)('$name', async ({ steps }) => {
+      for (const [i, step] of steps.entries()) {
+        const events = await store.applyMatchResult(digest, step.found, { complete: step.complete, now: at(i + 1) });
+        expect(events.map(describeEvent).sort(), `step ${i}`).toEqual([...step.events].sort());
+        expect(await statesOf(store, digest), `step ${i}`).toEqual(step.states);
+      }
+      const all = await store.listEvents({ limit: 1000 });
+      expect(all.map(describeEvent).sort()).toEqual(steps.flatMap((s) => s.events).sort());
+    });
+
+    it('keeps first_seen, moves last_seen, and stamps resolved_at and the image last_scanned', async () => {
+      await store.applyMatchResult(digest, [A, B], { complete: true, now: at(1) });
+      await store.applyMatchResult(digest, [A], { complete: true, now: at(2) });
+      const page = await store.findingsPage({ digest }, undefined, 10);
+      const a = page.findings.find((f) => f.vulnerabilityId === A.id);
+      const b = page.findings.find((f) => f.vulnerabilityId === B.id);
+      expect(a).toMatchObject({ firstSeen: at(1), lastSeen: at(2), state: 'open' });
+      expect(a?.resolvedAt).toBeUndefined();
+      expect(b).toMatchObject({ firstSeen: at(1), lastSeen: at(1), resolvedAt: at(2), state: 'resolved' });
+      expect((await store.getImages(digest))[0]?.lastScanned).toEqual(at(2));
+    });
+
+    it('rewrites a finding whose facts changed (severity, fix) without an event', async () => {
+      await store.applyMatchResult(digest, [A], { complete: true, now: at(1) });
+      const rescored = aFinding(A.id, 'openssl', 'MEDIUM', { fixState: 'fixed' });
+      expect(await store.applyMatchResult(digest, [rescored], { complete: true, now: at(2) })).toEqual([]);
+      const [stored] = (await store.findingsPage({ digest }, undefined, 10)).findings;
+      expect(stored).toMatchObject({ severity: 'MEDIUM', fixState: 'fixed', lastSeen: at(2) });
+      expect(stored?.finding.fixedVersions).toEqual(['1.0-2']);
+    });
+
+    it('keeps a suppressed finding out of resolves until its suppression expires', async () => {
+      await store.applyMatchResult(digest, [A, B], { complete: true, now: at(1) });
+      const b = (await store.findingsPage({ digest, severity: 'HIGH' }, undefined, 10)).findings[0];
+      const suppressed = await store.suppressFinding(b?.id ?? -1, {
+        reason: 'not reachable',
+        by: 'alice',
+        until: at(10),
+      });
+      expect(suppressed).toMatchObject({ state: 'suppressed', suppression: { reason: 'not reachable', by: 'alice' } });
+
+      expect(await store.applyMatchResult(digest, [A], { complete: true, now: at(2) })).toEqual([]);
+      expect(await statesOf(store, digest)).toEqual({ [A.id]: 'open', [B.id]: 'suppressed' });
+      await store.applyMatchResult(digest, [A, B], { complete: true, now: at(11) });
+      expect(await statesOf(store, digest)).toEqual({ [A.id]: 'open', [B.id]: 'open' });
+    });
+
+    it('archives a deleted image without resolve events and revives it when pushed again', async () => {
+      await store.applyMatchResult(digest, [A, B], { complete: true, now: at(1) });
+      const before = (await store.listEvents({})).length;
+      await store.archiveImage(digest, at(2));
+      expect(await statesOf(store, digest)).toEqual({ [A.id]: 'archived', [B.id]: 'archived' });
+      expect(await store.applyMatchResult(digest, [], { complete: true, now: at(3) })).toEqual([]);
+      expect(await statesOf(store, digest)).toEqual({ [A.id]: 'archived', [B.id]: 'archived' });
+      expect((await store.listEvents({})).length).toBe(before);
+      expect((await store.getImages(digest))[0]?.archivedAt).toEqual(at(2));
+
+      const [image] = await store.getImages(digest);
+      await store.upsertImage({ registryId: image?.registryId ?? '', repository: 'app', digest }, at(4));
+      expect(await statesOf(store, digest)).toEqual({ [A.id]: 'open', [B.id]: 'open' });
+      expect((await store.getImages(digest))[0]?.archivedAt).toBeUndefined();
+    });
+
+    it('archives findings only when no live repository still holds the digest', async () => {
+      const [image] = await store.getImages(digest);
+      const registryId = image?.registryId ?? '';
+      await store.upsertImage({ registryId, repository: 'mirror', digest }, at(0));
+      await store.applyMatchResult(digest, [A], { complete: true, now: at(1) });
+      await store.archiveImage(digest, at(2), { registryId, repository: 'app' });
+      expect(await statesOf(store, digest)).toEqual({ [A.id]: 'open' });
+      await store.archiveImage(digest, at(3), { registryId, repository: 'mirror' });
+      expect(await statesOf(store, digest)).toEqual({ [A.id]: 'archived' });
+    });
+
+    it('refuses a digest it has never stored', async () => {
+      const error = await store.applyMatchResult(digestOf(99), [A], { complete: true, now: at(1) }).catch((e) => e);
+      expect(isVigilError(error, 'VIGIL_IMAGE_NOT_FOUND')).toBe(true);
+    });
+
+    it('lets two stores on one database apply results for different images at once', async () => {
+      const other = await db.reopen();
+      const [image] = await store.getImages(digest);
+      const digests = Array.from({ length: 8 }, (_, i) => digestOf(100 + i));
+      for (const d of digests)
+        await store.upsertImage({ registryId: image?.registryId ?? '', repository: 'app', digest: d }, at(0));
+      const results = await Promise.all(
+        digests.map((d, i) =>
+          (i % 2 === 0 ? store : other).applyMatchResult(d, [A, B, C], { complete: true, now: at(1) }),
+        ),
+      );
+      expect(results.map((events) => events.length)).toEqual(digests.map(() => 3));
+      const summary = await other.summary();
+      expect(summary.counts.open).toMatchObject({ CRITICAL: 8, HIGH: 8, LOW: 8 });
+      expect((await store.listEvents({ type: 'finding.new', limit: 1000 })).length).toBe(24);
+    });
+
+    it('serialises two stores re-applying the same result for one image: one set of rows and events', async () => {
+      const other = await db.reopen();
+      await Promise.all([
+        store.applyMatchResult(digest, [A, B], { complete: true, now: at(1) }),
+        other.applyMatchResult(digest, [A, B], { complete: true, now: at(1) }),
+      ]);
+      expect((await store.findingsPage({ digest }, undefined, 100)).findings).toHaveLength(2);
+      expect((await store.listEvents({ limit: 100 })).map(describeEvent).sort()).toEqual([
+        'finding.new CVE-2026-0001',
+        'finding.new CVE-2026-0002',
+      ]);
+    });
+  });
+});

@@ -1,0 +1,193 @@
+import { sql } from 'kysely';
+import { VigilError } from '../../core/errors.ts';
+import { type Severity, severities } from '../../core/types.ts';
+import type { StoreContext } from './context.ts';
+import { severityRank, toStoredFinding } from './finding-store.ts';
+import { toImage } from './image-store.ts';
+import type { FindingState } from './schema.ts';
+import type { FindingFilter, FindingPage, FindingSummary, Image, SeverityCounts } from './types.ts';
+
+const findingStates: readonly FindingState[] = ['open', 'resolved', 'suppressed', 'archived'];
+const MAX_PAGE = 500;
+
+const asList = <T>(value: T | readonly T[] | undefined): readonly T[] | undefined =>
+  value === undefined ? undefined : Array.isArray(value) ? (value as readonly T[]) : [value as T];
+
+/** The cursor is the last row's keyset (severity rank, id), opaque to callers. */
+function encodeCursor(rank: number, id: number): string {
+  return Buffer.from(JSON.stringify([rank, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [number, number] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value.every((n) => Number.isSafeInteger(n))) {
+      return value as [number, number];
+    }
+  } catch {
+    // fall through to the usage error
+  }
+  throw new VigilError('VIGIL_USAGE', 'the page cursor is not one this server handed out', {});
+}
+
+/**
+ * Keyset pagination, most severe first then oldest finding first: each page is an index range scan
+ * after the cursor, so page 1,000 costs what page 1 does, and rows inserted meanwhile never shift
+ * a page boundary.
+ */
+export async function findingsPage(
+  ctx: StoreContext,
+  filter: FindingFilter,
+  cursor: string | undefined,
+  limit: number,
+): Promise<FindingPage> {
+  const size = Math.min(Math.max(Math.trunc(limit), 1), MAX_PAGE);
+  let query = ctx.db.selectFrom('findings as f').selectAll('f');
+  const severity = asList(filter.severity);
+  if (severity !== undefined) query = query.where('f.severity_rank', 'in', severity.map(severityRank));
+  const state = asList(filter.state);
+  if (state !== undefined) query = query.where('f.state', 'in', state);
+  if (filter.fixAvailable !== undefined) query = query.where('f.fix_available', '=', filter.fixAvailable ? 1 : 0);
+  if (filter.kev !== undefined) query = query.where('f.kev', '=', filter.kev ? 1 : 0);
+  if (filter.digest !== undefined) query = query.where('f.digest', '=', filter.digest);
+  const repository = filter.repository;
+  if (repository !== undefined) {
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('images as i')
+          .select('i.id')
+          .whereRef('i.digest', '=', 'f.digest')
+          .where('i.repository', '=', repository),
+      ),
+    );
+  }
+  if (cursor !== undefined) {
+    const [rank, id] = decodeCursor(cursor);
+    query = query.where((eb) => eb(eb.refTuple('f.severity_rank', 'f.id'), '>', eb.tuple(rank, id)));
+  }
+  const rows = await query
+    .orderBy('f.severity_rank')
+    .orderBy('f.id')
+    .limit(size + 1)
+    .execute();
+  const page = rows.slice(0, size);
+  const last = page.at(-1);
+  return {
+    findings: page.map(toStoredFinding),
+    ...(rows.length > size && last !== undefined && { next: encodeCursor(last.severity_rank, last.id) }),
+  };
+}
+
+const zeroCounts = (): SeverityCounts => Object.fromEntries(severities.map((s) => [s, 0])) as SeverityCounts;
+
+/** One GROUP BY over the (state, severity, digest) index: no table rows are read. */
+export async function summary(ctx: StoreContext): Promise<FindingSummary> {
+  const rows = await ctx.db
+    .selectFrom('findings')
+    .select(['state', 'severity', (eb) => eb.fn.countAll<number>().as('count')])
+    .groupBy(['state', 'severity'])
+    .execute();
+  const counts = Object.fromEntries(findingStates.map((s) => [s, zeroCounts()])) as Record<
+    FindingState,
+    SeverityCounts
+  >;
+  for (const r of rows) {
+    const bucket = counts[r.state];
+    if (bucket !== undefined && r.severity in bucket) bucket[r.severity as Severity] += Number(r.count);
+  }
+  const images = await ctx.db
+    .selectFrom('images')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('archived_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return { counts, images: Number(images.count) };
+}
+
+const DAY_MS = 86_400_000;
+
+function dayBounds(day: string): [number, number] {
+  const start = /^\d{4}-\d{2}-\d{2}$/.test(day) ? Date.parse(`${day}T00:00:00Z`) : Number.NaN;
+  if (Number.isNaN(start)) throw new VigilError('VIGIL_USAGE', `day ${JSON.stringify(day)} is not YYYY-MM-DD`, {});
+  return [start, start + DAY_MS];
+}
+
+const severityColumns = ['critical', 'high', 'medium', 'low', 'none', 'unknown'] as const;
+
+/**
+ * Writes the day's history (UTC), replacing any earlier rollup of it, so re-running is harmless.
+ * Per image and state: findings open at the end of the day (including those resolved only later),
+ * suppressed ones as they stand, and those resolved during the day. Archived findings are left out.
+ * A finding reopened after a resolve keeps only its latest open spell, so a back-fill of days before
+ * a reopen can undercount; the scheduler runs this just after midnight for the day that ended.
+ */
+export async function rollupDaily(ctx: StoreContext, day: string): Promise<void> {
+  const [start, end] = dayBounds(day);
+  const sums = sql.join(severities.map((s) => sql`sum(case when severity = ${s} then 1 else 0 end)`));
+  await ctx.write(async (trx) => {
+    await trx.deleteFrom('finding_history_daily').where('day', '=', day).execute();
+    await sql`
+      insert into finding_history_daily (day, digest, state, ${sql.join(severityColumns.map((c) => sql.ref(c)))})
+      select cast(${day} as text), digest, day_state, ${sums}
+      from (
+        select digest, severity,
+          case when state = 'resolved' and resolved_at >= ${end} then 'open' else state end as day_state
+        from findings
+        where first_seen < ${end}
+          and (state in ('open', 'suppressed') or (state = 'resolved' and resolved_at >= ${start}))
+      ) as day_findings
+      group by digest, day_state`.execute(trx);
+  });
+}
+
+/** Digests with at least one finding at or above `minSeverity` in `state` (default open) on `day`. */
+export async function imagesWithFinding(
+  ctx: StoreContext,
+  day: string,
+  minSeverity: Severity,
+  state: FindingState = 'open',
+): Promise<string[]> {
+  dayBounds(day);
+  const columns = severityColumns.slice(0, severityRank(minSeverity) + 1);
+  const rows = await ctx.db
+    .selectFrom('finding_history_daily')
+    .select('digest')
+    .where('day', '=', day)
+    .where('state', '=', state)
+    .where((eb) => eb.or(columns.map((c) => eb(c, '>', 0))))
+    .orderBy('digest')
+    .execute();
+  return rows.map((r) => r.digest);
+}
+
+/**
+ * Live images whose last re-match is before `cutoff`; an image never matched counts from its push
+ * (production registries' FedRAMP window starts there) or, failing that, from when it was first seen.
+ */
+export async function imagesNotScannedSince(
+  ctx: StoreContext,
+  cutoff: Date,
+  options: { productionOnly?: boolean } = {},
+): Promise<Image[]> {
+  let query = ctx.db
+    .selectFrom('images as i')
+    .selectAll('i')
+    .where('i.archived_at', 'is', null)
+    .where((eb) => eb(eb.fn.coalesce('i.last_scanned', 'i.pushed_at', 'i.first_seen'), '<', cutoff.getTime()));
+  if (options.productionOnly === true) {
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('registries as r')
+          .select('r.id')
+          .whereRef('r.id', '=', 'i.registry_id')
+          .where('r.production', '=', 1),
+      ),
+    );
+  }
+  const rows = await query.orderBy('i.repository').orderBy('i.digest').execute();
+  return rows.map(toImage);
+}
+
+/** the start of the scan window that ends at `now`: FedRAMP's is 30 days */
+export const scanWindowCutoff = (now: Date, days = 30): Date => new Date(now.getTime() - days * DAY_MS);
