@@ -129,10 +129,9 @@ export const snsChannel = {
                 command,
                 context.signal === undefined ? {} : { abortSignal: context.signal },
               );
-              return {
-                ok: true,
-                ...(output.$metadata.httpStatusCode === undefined ? {} : { status: output.$metadata.httpStatusCode }),
-              };
+              // The SDK always sets $metadata; a stubbed client may not.
+              const status = (output.$metadata as typeof output.$metadata | undefined)?.httpStatusCode;
+              return { ok: true, ...(status === undefined ? {} : { status }) };
             } catch (err) {
               return classify(err);
             }
