@@ -87,6 +87,14 @@ export async function collectLayer(
           contribution.files[entry.path] = await capture(options.cache, entry.content, entry.mode, entry.size, writes);
         }
         break;
+      case 'other':
+        // a sparse file, device or fifo where an extractor expects a regular file: say so, or a
+        // package database stored sparse would vanish from the report without a word
+        if (isCaptured(options.extractors, entry.path, entry.size, entry.mode)) {
+          onWarning(entry.path, 'not read: not a regular file (a sparse file, device or fifo)');
+        }
+        await entry.skip();
+        break;
       default:
         await entry.skip();
     }

@@ -175,12 +175,21 @@ function toLayerEntry(
     if (!name.root) onWarning?.(header.name, `dropped: ${name.reason}`);
     return undefined;
   }
-  const path = name.path;
   const mode = header.mode ?? 0;
   const skip = async () => {
     source.resume();
     await done;
   };
+  const sparse = paxSparse(header);
+  if (sparse) {
+    // GNU tar's PAX sparse formats 0.1 and 1.0 store the real name and size in pax records and a
+    // condensed body; Vigil does not expand sparse files, so the entry is reported under its real
+    // name as "other" (old GNU 'S' entries already arrive as an unknown type, below)
+    const real = normalizeEntryPath(sparse.name ?? header.name);
+    if (!real.ok) return undefined;
+    return { path: real.path, type: 'other', mode, size: sparse.size ?? header.size ?? 0, skip };
+  }
+  const path = name.path;
   switch (header.type) {
     case 'file':
     case 'contiguous-file': {
@@ -216,6 +225,17 @@ function toLayerEntry(
     default:
       return { path, type: 'other', mode, size: header.size ?? 0, skip };
   }
+}
+
+/** The real name and size of a GNU PAX sparse entry (GNU tar manual, "Storing sparse files"). */
+function paxSparse(header: tarStream.Header): { name?: string; size?: number } | undefined {
+  const pax = header.pax as Record<string, string> | undefined;
+  if (!pax || !Object.keys(pax).some((key) => key.startsWith('GNU.sparse.'))) return undefined;
+  const size = Number(pax['GNU.sparse.realsize'] ?? pax['GNU.sparse.size']);
+  return {
+    ...(pax['GNU.sparse.name'] !== undefined ? { name: pax['GNU.sparse.name'] } : {}),
+    ...(Number.isSafeInteger(size) && size >= 0 ? { size } : {}),
+  };
 }
 
 function writeTar(extract: tarStream.Extract, chunk: Buffer): Promise<void> | undefined {
