@@ -6,6 +6,7 @@ import { type ChannelConfig, channels } from './channels/index.ts';
 import { InMemoryDeliveryLog } from './delivery-log.ts';
 import { Notifier, parseChannelConfig, redactChannelConfig } from './notifier.ts';
 import { finding, findingEvent, image, otherEvents, type Reply, startReceiver, testClock } from './testing.ts';
+import type { NotifyEvent } from './types.ts';
 
 const SECRET = 'whsec_notifier-test-secret-0001';
 const receivers: Array<{ close: () => Promise<void> }> = [];
@@ -139,6 +140,26 @@ describe('Notifier.dispatch', () => {
     expect(parsed.truncated).toBe(true);
     expect(parsed.event.finding.summary).toMatch(/… \[truncated \d+ characters\]$/);
     expect(parsed.event.finding.urls.length).toBeLessThanOrEqual(50);
+  });
+
+  it('records a notification a channel cannot render as failed, and will not replay it', async () => {
+    const hook = await receiver();
+    const log = new InMemoryDeliveryLog();
+    let ids = 0;
+    const notifier = new Notifier({
+      channels: [{ type: 'slack', id: 'slack', url: hook.url }],
+      log,
+      clock: testClock(),
+      newId: () => `d${++ids}`,
+    });
+    // A producer bug: an event without its image. It must not stop the rest of the batch.
+    const broken = { ...otherEvents[1]!, image: undefined } as unknown as NotifyEvent;
+    const summaries = await notifier.dispatch([broken, otherEvents[2]!]);
+    expect(summaries.map((s) => s.ok)).toEqual([false, true]);
+    expect((await log.listFailed()).map((d) => d.id)).toEqual(['d1']);
+    const error = await notifier.replay('d1').catch((err: unknown) => err);
+    expect(isVigilError(error, 'VIGIL_USAGE')).toBe(true);
+    expect(hook.received).toHaveLength(1);
   });
 
   it('refuses to replay a delivery whose channel is gone', async () => {

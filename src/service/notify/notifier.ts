@@ -138,6 +138,11 @@ export class Notifier {
         channelId: record.channelId,
       });
     }
+    if (Object.keys(record.message.content).length === 0) {
+      throw new VigilError('VIGIL_USAGE', `delivery ${deliveryId} was never prepared, so there is nothing to send`, {
+        deliveryId,
+      });
+    }
     await this.#send(channel, record, signal);
     return (await this.log.get(deliveryId))!;
   }
