@@ -1,20 +1,27 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, isVigilError } from '../core/errors.ts';
-import { dbCommand } from './db.ts';
-import { sbomCommand } from './sbom.ts';
-import { scanCommand } from './scan.ts';
 import { VERSION } from './version.ts';
 
-/** The CLI is a thin shell: parse flags, call the library, print. */
-export function createProgram(): Command {
+/**
+ * Each command's module, loaded only when it runs: `vigil sbom` on a warm cache answers in a few
+ * hundred milliseconds, most of it module loading, so it should not also load the matcher, the
+ * vulnerability DB and SQLite that only `scan` and `db` use.
+ */
+const commands: Readonly<Record<string, () => Promise<Command>>> = {
+  sbom: async () => (await import('./sbom.ts')).sbomCommand(),
+  scan: async () => (await import('./scan.ts')).scanCommand(),
+  db: async () => (await import('./db.ts')).dbCommand(),
+};
+
+/** The CLI is a thin shell: parse flags, call the library, print. `only` loads one command. */
+export async function createProgram(only?: string): Promise<Command> {
   const program = new Command('vigil')
     .description('Container-image vulnerability scanner and watchdog')
     .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
-  program.addCommand(sbomCommand());
-  program.addCommand(scanCommand());
-  program.addCommand(dbCommand());
+  const names = only !== undefined && Object.hasOwn(commands, only) ? [only] : Object.keys(commands);
+  for (const name of names) program.addCommand(await (commands[name] as () => Promise<Command>)());
   for (const command of program.commands) inheritErrorHandling(command);
   return program;
 }
@@ -30,7 +37,8 @@ function inheritErrorHandling(command: Command): void {
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
-    await createProgram().parseAsync(argv as string[], { from: 'user' });
+    const program = await createProgram(argv[0]);
+    await program.parseAsync(argv as string[], { from: 'user' });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) {
