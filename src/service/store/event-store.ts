@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { StoreContext } from './context.ts';
+import { chunks, type StoreContext } from './context.ts';
 import type { Database, EventTable, EventType } from './schema.ts';
 import type { StoreEvent } from './types.ts';
 
@@ -26,20 +26,22 @@ export async function insertEvents(
   now: Date,
 ): Promise<StoreEvent[]> {
   const out: StoreEvent[] = [];
-  for (const event of events) {
-    const row = await trx
+  for (const part of chunks(events, 100)) {
+    const rows = await trx
       .insertInto('events')
-      .values({
-        type: event.type,
-        digest: event.digest ?? null,
-        payload: JSON.stringify(event.payload),
-        created_at: now.getTime(),
-      })
+      .values(
+        part.map((event) => ({
+          type: event.type,
+          digest: event.digest ?? null,
+          payload: JSON.stringify(event.payload),
+          created_at: now.getTime(),
+        })),
+      )
       .returningAll()
-      .executeTakeFirstOrThrow();
-    out.push(toEvent(row));
+      .execute();
+    out.push(...rows.map(toEvent));
   }
-  return out;
+  return out.sort((a, b) => a.id - b.id);
 }
 
 export async function insertEvent(

@@ -51,6 +51,21 @@ function findingColumns(finding: Finding) {
 
 const identity = (vulnerabilityId: string, purl: string) => `${vulnerabilityId}\u0000${purl}`;
 
+const about = (finding: Finding) => ({
+  vulnerabilityId: finding.id,
+  purl: finding.package.purl,
+  severity: finding.severity,
+});
+
+/** the columns of an open finding with no resolve or suppression on it */
+const reopened = {
+  state: 'open',
+  resolved_at: null,
+  suppress_reason: null,
+  suppressed_by: null,
+  suppressed_until: null,
+} as const;
+
 /**
  * The findings lifecycle for one image digest, in one transaction:
  * - a finding not seen before is inserted open (finding.new);
@@ -97,49 +112,28 @@ export async function applyMatchResult(
     const events: NewEvent[] = [];
     const touched: number[] = [];
 
+    const fresh: Finding[] = [];
     for (const [key, finding] of incoming) {
       const row = byIdentity.get(key);
-      const columns = findingColumns(finding);
-      const about = { vulnerabilityId: finding.id, purl: finding.package.purl, severity: finding.severity };
       if (row === undefined) {
-        const inserted = await trx
-          .insertInto('findings')
-          .values({
-            digest,
-            vulnerability_id: finding.id,
-            purl: finding.package.purl,
-            ...columns,
-            state: 'open',
-            first_seen: now,
-            last_seen: now,
-            resolved_at: null,
-            suppress_reason: null,
-            suppressed_by: null,
-            suppressed_until: null,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        events.push({ type: 'finding.new', digest, payload: { findingId: inserted.id, ...about, reopened: false } });
+        fresh.push(finding);
         continue;
       }
       if (row.state === 'archived') continue;
+      const columns = findingColumns(finding);
       const expired = row.state === 'suppressed' && row.suppressed_until !== null && row.suppressed_until <= now;
       if (row.state === 'resolved' || expired) {
         await trx
           .updateTable('findings')
-          .set({
-            ...columns,
-            state: 'open',
-            last_seen: now,
-            resolved_at: null,
-            suppress_reason: null,
-            suppressed_by: null,
-            suppressed_until: null,
-          })
+          .set({ ...columns, ...reopened, last_seen: now })
           .where('id', '=', row.id)
           .execute();
         if (row.state === 'resolved') {
-          events.push({ type: 'finding.new', digest, payload: { findingId: row.id, ...about, reopened: true } });
+          events.push({
+            type: 'finding.new',
+            digest,
+            payload: { findingId: row.id, ...about(finding), reopened: true },
+          });
         }
       } else if (row.finding !== columns.finding) {
         await trx
@@ -149,6 +143,29 @@ export async function applyMatchResult(
           .execute();
       } else {
         touched.push(row.id);
+      }
+    }
+    for (const part of chunks(fresh, 100)) {
+      const inserted = await trx
+        .insertInto('findings')
+        .values(
+          part.map((finding) => ({
+            digest,
+            vulnerability_id: finding.id,
+            purl: finding.package.purl,
+            ...findingColumns(finding),
+            ...reopened,
+            first_seen: now,
+            last_seen: now,
+          })),
+        )
+        .returning(['id', 'vulnerability_id', 'purl'])
+        .execute();
+      // RETURNING order is not promised by either database: match rows back by identity
+      const ids = new Map(inserted.map((r) => [identity(r.vulnerability_id, r.purl), r.id]));
+      for (const finding of part) {
+        const findingId = ids.get(identity(finding.id, finding.package.purl));
+        events.push({ type: 'finding.new', digest, payload: { findingId, ...about(finding), reopened: false } });
       }
     }
     for (const ids of chunks(touched)) {

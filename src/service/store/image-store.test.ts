@@ -1,0 +1,114 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { anInventory, dialects, digestOf, type TestDatabase } from './testing.ts';
+import type { PackageKey, Store } from './types.ts';
+
+const at = (minutes: number) => new Date(Date.parse('2026-11-01T10:00:00Z') + minutes * 60_000);
+
+describe.each(dialects)('images, tags and inventories on $name', (dialect) => {
+  describe.skipIf(dialect.skipReason !== undefined)(dialect.skipReason ?? 'image store', () => {
+    let db: TestDatabase;
+    let store: Store;
+    let registryId: string;
+    beforeEach(async () => {
+      db = await dialect.open();
+      store = db.store;
+      registryId = (await store.createRegistry({ name: 'r', url: 'https://registry.test', kind: 'oci' }, at(0))).id;
+    });
+    afterEach(async () => db.cleanup());
+
+    it('upserts an image once per (registry, repository, digest), keeping first_seen', async () => {
+      const first = await store.upsertImage({ registryId, repository: 'app', digest: digestOf(1) }, at(1));
+      const again = await store.upsertImage(
+        { registryId, repository: 'app', digest: digestOf(1), pushedAt: at(-60) },
+        at(5),
+      );
+      expect(again).toMatchObject({ id: first.id, firstSeen: at(1), pushedAt: at(-60) });
+      const third = await store.upsertImage({ registryId, repository: 'app', digest: digestOf(1) }, at(9));
+      expect(third.pushedAt).toEqual(at(-60));
+      expect(await store.getImages(digestOf(1))).toHaveLength(1);
+    });
+
+    const tagSteps: Array<{ digest: number; moved: boolean; previous?: number }> = [
+      { digest: 1, moved: false },
+      { digest: 1, moved: false },
+      { digest: 2, moved: true, previous: 1 },
+      { digest: 2, moved: false },
+      { digest: 1, moved: true, previous: 2 },
+    ];
+
+    it('records tag moves as history', async () => {
+      const ref = { registryId, repository: 'app', tag: 'latest' };
+      for (const [i, step] of tagSteps.entries()) {
+        const result = await store.recordTag(ref, digestOf(step.digest), at(i));
+        expect(result, `step ${i}`).toEqual(
+          step.moved ? { moved: true, previousDigest: digestOf(step.previous ?? 0) } : { moved: false },
+        );
+      }
+      expect(await store.tagHistory(ref)).toEqual([
+        { digest: digestOf(1), seenAt: at(0), replacedAt: at(2) },
+        { digest: digestOf(2), seenAt: at(2), replacedAt: at(4) },
+        { digest: digestOf(1), seenAt: at(4) },
+      ]);
+      expect(await store.tagHistory({ ...ref, tag: 'other' })).toEqual([]);
+    });
+
+    it('saves an inventory with its package index and replaces both on re-index', async () => {
+      const digest = digestOf(1);
+      await store.upsertImage({ registryId, repository: 'app', digest }, at(0));
+      const v1 = anInventory(digest, [
+        { name: 'libssl3', sourceName: 'openssl' },
+        { name: 'zlib1g', sourceName: 'zlib' },
+      ]);
+      await store.saveInventory(digest, v1, 'key-1', at(1));
+      expect(await store.getInventory(digest)).toEqual({ inventory: v1, extractorKey: 'key-1' });
+      expect(await store.imagesAffectedBy([{ ecosystem: 'Debian:12', name: 'openssl' }])).toEqual([digest]);
+
+      const v2 = anInventory(digest, [{ name: 'curl' }]);
+      await store.saveInventory(digest, v2, 'key-2', at(2));
+      expect(await store.imagesAffectedBy([{ ecosystem: 'Debian:12', name: 'openssl' }])).toEqual([]);
+      expect(await store.imagesAffectedBy([{ ecosystem: 'Debian:12', name: 'curl' }])).toEqual([digest]);
+      expect((await store.getImages(digest))[0]).toMatchObject({ lastIndexed: at(2), extractorKey: 'key-2' });
+    });
+
+    const lookups: Array<{ name: string; keys: PackageKey[]; hits: number[] }> = [
+      { name: 'a distro source package', keys: [{ ecosystem: 'Debian:12', name: 'openssl' }], hits: [1, 2] },
+      { name: 'a binary package name', keys: [{ ecosystem: 'Debian:11', name: 'libssl3' }], hits: [1, 2] },
+      { name: 'a package of one image only', keys: [{ ecosystem: 'Debian', name: 'zlib' }], hits: [2] },
+      { name: 'npm, case-insensitively', keys: [{ ecosystem: 'npm', name: 'Lodash' }], hits: [3] },
+      { name: 'PyPI, PEP 503 normalised', keys: [{ ecosystem: 'PyPI', name: 'Python_Dateutil' }], hits: [3] },
+      { name: 'another distro', keys: [{ ecosystem: 'Alpine:v3.19', name: 'openssl' }], hits: [] },
+      {
+        name: 'several keys at once',
+        keys: [
+          { ecosystem: 'npm', name: 'lodash' },
+          { ecosystem: 'Debian:12', name: 'zlib' },
+        ],
+        hits: [2, 3],
+      },
+      { name: 'nothing', keys: [], hits: [] },
+    ];
+
+    it.each(lookups)('finds the images affected by $name', async ({ keys, hits }) => {
+      const inventories = [
+        anInventory(digestOf(1), [{ name: 'libssl3', sourceName: 'openssl' }]),
+        anInventory(digestOf(2), [{ name: 'libssl3', sourceName: 'openssl' }, { name: 'zlib' }]),
+        anInventory(digestOf(3), [
+          { name: 'lodash', type: 'npm', ecosystem: 'npm', purl: 'pkg:npm/lodash@4.17.20' },
+          { name: 'python-dateutil', type: 'pypi', purl: 'pkg:pypi/python-dateutil@2.8.0' },
+        ]),
+      ];
+      for (const [i, inventory] of inventories.entries()) {
+        await store.upsertImage({ registryId, repository: 'app', digest: digestOf(i + 1) }, at(0));
+        await store.saveInventory(digestOf(i + 1), inventory, 'k', at(0));
+      }
+      expect(await store.imagesAffectedBy(keys)).toEqual(hits.map(digestOf));
+    });
+
+    it('leaves archived images out of a DB delta', async () => {
+      await store.upsertImage({ registryId, repository: 'app', digest: digestOf(1) }, at(0));
+      await store.saveInventory(digestOf(1), anInventory(digestOf(1), [{ name: 'curl' }]), 'k', at(0));
+      await store.archiveImage(digestOf(1), at(1));
+      expect(await store.imagesAffectedBy([{ ecosystem: 'Debian:12', name: 'curl' }])).toEqual([]);
+    });
+  });
+});
