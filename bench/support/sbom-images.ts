@@ -179,7 +179,7 @@ export function languagesImage(benchDir: string): Promise<BuiltImage> {
     for (let w = 0; w < LANGUAGES.nestedWars; w++) {
       const inner: Array<readonly [string, Buffer]> = [];
       for (let j = 0; j < LANGUAGES.jarsPerWar; j++) {
-        inner.push([`WEB-INF/lib/nested-${w}-${j}.jar`, await jar('org.nested', `nested-${w}-${j}`, `4.${j}`)]);
+        inner.push([`WEB-INF/lib/nested-${w}-${j}-4.${j}.jar`, await jar('org.nested', `nested-${w}-${j}`, `4.${j}`)]);
       }
       const war = join(scratch, `app-${w}.war`);
       await writeZip(war, [['WEB-INF/web.xml', '<web-app/>'], ...inner]);

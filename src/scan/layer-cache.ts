@@ -7,6 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import { VigilError } from '../core/errors.ts';
 import type { Inventory } from '../core/types.ts';
 
+/** memory for recently captured small blobs, per scan */
+const RECENT_BLOB_BUDGET = 16 * 1024 * 1024;
+
 /** What one layer contributed to the captured filesystem: the unit the layer cache stores. */
 export interface LayerContribution {
   readonly version: 1;
@@ -83,14 +86,36 @@ export class LayerCache {
   putBlobBytes(bytes: Buffer): { blob: string; size: number; stored: Promise<void> } {
     const blob = createHash('sha256').update(bytes).digest('hex');
     const target = this.blobPath(blob);
+    this.#remember(blob, bytes);
+    // no existence check first: renaming identical content over a blob is harmless and cheaper
+    // than a stat per file
     const stored = (async () => {
       const dir = await this.#blobDir();
-      if (await exists(target)) return;
       const temp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
       await writeFile(temp, bytes);
       await rename(temp, target);
     })();
     return { blob, size: bytes.length, stored };
+  }
+
+  /**
+   * Small blobs captured by this process, kept so that extractors read them from memory rather
+   * than open the file again (3,000 package.json files are 12,000 fewer file operations). Bounded:
+   * once the budget is spent, later blobs are read from disk.
+   */
+  readonly #recent = new Map<string, Buffer>();
+  #recentBytes = 0;
+
+  #remember(blob: string, bytes: Buffer): void {
+    if (this.#recentBytes + bytes.length > RECENT_BLOB_BUDGET || this.#recent.has(blob)) return;
+    // a copy: `bytes` may be a view into a larger decompression buffer that would stay alive with it
+    this.#recent.set(blob, Buffer.from(bytes));
+    this.#recentBytes += bytes.length;
+  }
+
+  /** A blob's content, from memory when this process captured it, else from disk. */
+  async readBlob(blob: string): Promise<Buffer> {
+    return this.#recent.get(blob) ?? readFile(this.blobPath(blob));
   }
 
   #blobDirReady: Promise<string> | undefined;

@@ -1,4 +1,3 @@
-import { readFile, stat } from 'node:fs/promises';
 import { VigilError } from '../core/errors.ts';
 import type { FileInfo, FileSystemView } from '../extract/types.ts';
 import type { CapturedFile, LayerCache, LayerContribution } from './layer-cache.ts';
@@ -144,15 +143,13 @@ export class MergedView implements FileSystemView {
         },
       );
     }
-    return readFile(this.#cache.blobPath(found.node.file.blob));
+    return this.#cache.readBlob(found.node.file.blob);
   }
 
+  /** The blob's path; blobs were checked to exist when their layer was read or taken from the cache. */
   async localPath(path: string): Promise<string | undefined> {
     const found = this.resolve(path);
-    if (!found) return undefined;
-    const local = this.#cache.blobPath(found.node.file.blob);
-    await stat(local);
-    return local;
+    return found ? this.#cache.blobPath(found.node.file.blob) : undefined;
   }
 
   async list(dir: string): Promise<string[]> {
