@@ -195,6 +195,33 @@ describe.each(dialects)('findings lifecycle on $name', (dialect) => {
       expect(await statesOf(store, digest)).toEqual({ [A.id]: 'archived' });
     });
 
+    it('keeps summary() in step with the findings through every transition', async () => {
+      const expectSummaryMatches = async (step: string) => {
+        const findings = (await store.findingsPage({}, undefined, 500)).findings;
+        const counted: Record<string, number> = {};
+        for (const f of findings) counted[`${f.state} ${f.severity}`] = (counted[`${f.state} ${f.severity}`] ?? 0) + 1;
+        const summary = await store.summary();
+        const reported: Record<string, number> = {};
+        for (const [state, bySeverity] of Object.entries(summary.counts)) {
+          for (const [severity, n] of Object.entries(bySeverity)) if (n > 0) reported[`${state} ${severity}`] = n;
+        }
+        expect(reported, step).toEqual(counted);
+      };
+      await store.applyMatchResult(digest, [A, B, C], { complete: true, now: at(1) });
+      await expectSummaryMatches('applied');
+      await store.applyMatchResult(digest, [A, B], { complete: true, now: at(2) });
+      await expectSummaryMatches('resolved');
+      const b = (await store.findingsPage({ digest, severity: 'HIGH' }, undefined, 1)).findings[0];
+      await store.suppressFinding(b?.id ?? -1, { reason: 'accepted risk', by: 'bob' });
+      await expectSummaryMatches('suppressed');
+      await store.archiveImage(digest, at(3));
+      await expectSummaryMatches('archived');
+      const [image] = await store.getImages(digest);
+      await store.upsertImage({ registryId: image?.registryId ?? '', repository: 'app', digest }, at(4));
+      await expectSummaryMatches('revived');
+      expect(await statesOf(store, digest)).toEqual({ [A.id]: 'open', [B.id]: 'suppressed', [C.id]: 'resolved' });
+    });
+
     it('refuses a digest it has never stored', async () => {
       const error = await store.applyMatchResult(digestOf(99), [A], { complete: true, now: at(1) }).catch((e) => e);
       expect(isVigilError(error, 'VIGIL_IMAGE_NOT_FOUND')).toBe(true);

@@ -1,9 +1,9 @@
-import type { Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { VigilError } from '../../core/errors.ts';
 import { type Finding, type Severity, severities } from '../../core/types.ts';
 import { chunks, type StoreContext, toFlag } from './context.ts';
 import { insertEvents, type NewEvent } from './event-store.ts';
-import type { FindingTable } from './schema.ts';
+import type { Database, FindingTable } from './schema.ts';
 import type { ApplyOptions, StoredFinding, StoreEvent } from './types.ts';
 
 export const severityRank = (severity: Severity): number => {
@@ -65,6 +65,25 @@ const reopened = {
   suppressed_by: null,
   suppressed_until: null,
 } as const;
+
+/**
+ * Recomputes the image's row in image_finding_counts from its findings; called in the transaction
+ * of every change to them, so the counts are never out of step.
+ */
+export async function refreshCounts(trx: Kysely<Database>, digest: string): Promise<void> {
+  await trx.deleteFrom('image_finding_counts').where('digest', '=', digest).execute();
+  await trx
+    .insertInto('image_finding_counts')
+    .columns(['digest', 'state', 'severity', 'count'])
+    .expression((eb) =>
+      eb
+        .selectFrom('findings')
+        .select(['digest', 'state', 'severity', eb.fn.countAll<number>().as('count')])
+        .where('digest', '=', digest)
+        .groupBy(['digest', 'state', 'severity']),
+    )
+    .execute();
+}
 
 /**
  * The findings lifecycle for one image digest, in one transaction:
@@ -191,6 +210,7 @@ export async function applyMatchResult(
       .where('digest', '=', digest)
       .where('archived_at', 'is', null)
       .execute();
+    await refreshCounts(trx, digest);
     return insertEvents(trx, events, options.now);
   });
 }
@@ -229,6 +249,7 @@ export async function archiveImage(
       .where('digest', '=', digest)
       .where('state', 'in', ['open', 'suppressed'])
       .execute();
+    await refreshCounts(trx, digest);
   });
 }
 
@@ -240,8 +261,8 @@ export async function suppressFinding(
   if (suppression.reason.trim() === '' || suppression.by.trim() === '') {
     throw new VigilError('VIGIL_USAGE', 'a suppression needs a reason and who made it', {});
   }
-  const row = await ctx.write((trx) =>
-    trx
+  const row = await ctx.write(async (trx) => {
+    const updated = await trx
       .updateTable('findings')
       .set({
         state: 'suppressed',
@@ -252,8 +273,10 @@ export async function suppressFinding(
       .where('id', '=', id)
       .where('state', 'in', ['open', 'suppressed'])
       .returningAll()
-      .executeTakeFirst(),
-  );
+      .executeTakeFirst();
+    if (updated !== undefined) await refreshCounts(trx, updated.digest);
+    return updated;
+  });
   return row === undefined ? undefined : toStoredFinding(row);
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Selectable, sql } from 'kysely';
 import type { Inventory } from '../../core/types.ts';
 import { chunks, type StoreContext, toDate } from './context.ts';
+import { refreshCounts } from './finding-store.ts';
 import { indexKey, packageIndexKeys } from './package-index.ts';
 import type { FindingState, ImageTable } from './schema.ts';
 import type { Image, ImageInput, PackageKey, TagHistoryEntry, TagRef } from './types.ts';
@@ -51,7 +52,7 @@ export async function upsertImage(ctx: StoreContext, input: ImageInput, now: Dat
       )
       .returningAll()
       .executeTakeFirstOrThrow();
-    await trx
+    const revived = await trx
       .updateTable('findings')
       .set((eb) => ({
         state: eb
@@ -63,7 +64,8 @@ export async function upsertImage(ctx: StoreContext, input: ImageInput, now: Dat
       }))
       .where('digest', '=', input.digest)
       .where('state', '=', 'archived')
-      .execute();
+      .executeTakeFirst();
+    if (revived.numUpdatedRows > 0n) await refreshCounts(trx, input.digest);
     return toImage(row);
   });
 }
@@ -186,29 +188,38 @@ export async function getInventory(
   return row === undefined ? undefined : { inventory: JSON.parse(row.inventory), extractorKey: row.extractor_key };
 }
 
-/** pairs per query: each is two bound parameters in an OR of ANDs */
-const LOOKUP_CHUNK = 200;
+/** names per IN list */
+const LOOKUP_CHUNK = 500;
 
 export async function imagesAffectedBy(ctx: StoreContext, packages: readonly PackageKey[]): Promise<string[]> {
-  const keys = new Map(packages.map(indexKey).map((k) => [`${k.ecosystem}\u0000${k.name}`, k]));
+  // grouped by ecosystem so each query is `ecosystem = ? and name in (...)`: one index range per name
+  const byEcosystem = new Map<string, Set<string>>();
+  for (const key of packages.map(indexKey)) {
+    const names = byEcosystem.get(key.ecosystem) ?? new Set<string>();
+    names.add(key.name);
+    byEcosystem.set(key.ecosystem, names);
+  }
   const digests = new Set<string>();
-  for (const part of chunks([...keys.values()], LOOKUP_CHUNK)) {
-    const rows = await ctx.db
-      .selectFrom('inventory_packages as p')
-      .select('p.digest')
-      .distinct()
-      .where((eb) => eb.or(part.map((k) => eb.and([eb('p.ecosystem', '=', k.ecosystem), eb('p.name', '=', k.name)]))))
-      .where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('images as i')
-            .select('i.id')
-            .whereRef('i.digest', '=', 'p.digest')
-            .where('i.archived_at', 'is', null),
-        ),
-      )
-      .execute();
-    for (const r of rows) digests.add(r.digest);
+  for (const [ecosystem, names] of byEcosystem) {
+    for (const part of chunks([...names], LOOKUP_CHUNK)) {
+      const rows = await ctx.db
+        .selectFrom('inventory_packages as p')
+        .select('p.digest')
+        .distinct()
+        .where('p.ecosystem', '=', ecosystem)
+        .where('p.name', 'in', part)
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('images as i')
+              .select('i.id')
+              .whereRef('i.digest', '=', 'p.digest')
+              .where('i.archived_at', 'is', null),
+          ),
+        )
+        .execute();
+      for (const r of rows) digests.add(r.digest);
+    }
   }
   return [...digests].sort();
 }

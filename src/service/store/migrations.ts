@@ -157,11 +157,25 @@ async function initial(db: Kysely<any>, dialect: StoreDialect): Promise<void> {
     .addColumn('finding', 'text', (c) => c.notNull())
     .addUniqueConstraint('findings_identity', ['digest', 'vulnerability_id', 'purl'])
     .execute();
-  // summary(): a covering index, so counting by state and severity never reads the table rows
-  await s.createIndex('findings_state_severity').on('findings').columns(['state', 'severity', 'digest']).execute();
   // findingsPage(): keyset order is (severity_rank, id)
   await s.createIndex('findings_page').on('findings').columns(['severity_rank', 'id']).execute();
   await s.createIndex('findings_state_page').on('findings').columns(['state', 'severity_rank', 'id']).execute();
+
+  // per-image counts, rewritten with the image's findings: summary() adds up one row per image,
+  // state and severity instead of counting every finding row, and per-image summaries read it as is
+  await s
+    .createTable('image_finding_counts')
+    .addColumn('digest', 'text', (c) => c.notNull())
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('severity', 'text', (c) => c.notNull())
+    .addColumn('count', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('image_finding_counts_pk', ['digest', 'state', 'severity'])
+    .execute();
+  await s
+    .createIndex('image_finding_counts_summary')
+    .on('image_finding_counts')
+    .columns(['state', 'severity', 'count'])
+    .execute();
 
   await s
     .createTable('finding_history_daily')

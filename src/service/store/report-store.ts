@@ -52,14 +52,10 @@ export async function findingsPage(
   if (filter.digest !== undefined) query = query.where('f.digest', '=', filter.digest);
   const repository = filter.repository;
   if (repository !== undefined) {
-    query = query.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('images as i')
-          .select('i.id')
-          .whereRef('i.digest', '=', 'f.digest')
-          .where('i.repository', '=', repository),
-      ),
+    // IN, not EXISTS: the planner then starts from the repository's few digests instead of walking
+    // the keyset index and probing images per row (65 ms against 2.6 ms on 50,000 findings)
+    query = query.where('f.digest', 'in', (eb) =>
+      eb.selectFrom('images as i').select('i.digest').where('i.repository', '=', repository),
     );
   }
   if (cursor !== undefined) {
@@ -81,11 +77,14 @@ export async function findingsPage(
 
 const zeroCounts = (): SeverityCounts => Object.fromEntries(severities.map((s) => [s, 0])) as SeverityCounts;
 
-/** One GROUP BY over the (state, severity, digest) index: no table rows are read. */
+/**
+ * Adds up the per-image counts (a few rows per image, kept in step with the findings) over a
+ * covering index, instead of counting every finding row.
+ */
 export async function summary(ctx: StoreContext): Promise<FindingSummary> {
   const rows = await ctx.db
-    .selectFrom('findings')
-    .select(['state', 'severity', (eb) => eb.fn.countAll<number>().as('count')])
+    .selectFrom('image_finding_counts')
+    .select(['state', 'severity', (eb) => eb.fn.sum<number>('count').as('count')])
     .groupBy(['state', 'severity'])
     .execute();
   const counts = Object.fromEntries(findingStates.map((s) => [s, zeroCounts()])) as Record<

@@ -119,6 +119,13 @@ export interface FindingTable {
   finding: string;
 }
 
+export interface ImageFindingCountTable {
+  digest: string;
+  state: FindingState;
+  severity: string;
+  count: number;
+}
+
 export interface FindingHistoryDailyTable {
   /** YYYY-MM-DD, UTC */
   day: string;
@@ -186,6 +193,7 @@ export interface Database {
   inventories: InventoryTable;
   inventory_packages: InventoryPackageTable;
   findings: FindingTable;
+  image_finding_counts: ImageFindingCountTable;
   finding_history_daily: FindingHistoryDailyTable;
   scans: ScanTable;
   events: EventTable;
