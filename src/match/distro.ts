@@ -1,3 +1,4 @@
+import { debianReleases } from '../core/debian-releases.ts';
 import type { Distro, Package } from '../core/types.ts';
 import { endOfLife, isPast } from './eol.ts';
 
@@ -42,17 +43,6 @@ export interface DistroStatus {
   readonly ubuntuPro?: boolean;
 }
 
-const debianCodenames: Readonly<Record<string, string>> = {
-  jessie: '8',
-  stretch: '9',
-  buster: '10',
-  bullseye: '11',
-  bookworm: '12',
-  trixie: '13',
-  forky: '14',
-  duke: '15',
-};
-
 function major(versionId: string | undefined): string | undefined {
   const m = versionId === undefined ? null : /^(\d+)/.exec(versionId);
   return m?.[1];
@@ -77,7 +67,7 @@ export function distroTarget(distro: Distro, ubuntuPro: boolean): DistroTarget |
   const versionId = distro.versionId;
   switch (id) {
     case 'debian': {
-      const release = major(versionId) ?? debianCodenames[distro.versionCodename ?? ''];
+      const release = major(versionId) ?? debianReleases[distro.versionCodename ?? ''];
       if (release === undefined) return undefined;
       return {
         baseEcosystem: 'Debian',

@@ -1,3 +1,4 @@
+import { debianReleases } from '../../../core/debian-releases.ts';
 import type { OsvAffected, OsvRecord } from '../../../core/osv.ts';
 import type { SourceItem } from '../../types.ts';
 import { scanJson } from './json-scan.ts';
@@ -26,29 +27,7 @@ import { scanJson } from './json-scan.ts';
  * merge-records.ts.
  */
 
-/** Codename → version, from distro-info-data's debian.csv (osv.dev reads the same table). */
-export const debianReleases: Readonly<Record<string, string>> = Object.freeze({
-  buzz: '1.1',
-  rex: '1.2',
-  bo: '1.3',
-  hamm: '2.0',
-  slink: '2.1',
-  potato: '2.2',
-  woody: '3.0',
-  sarge: '3.1',
-  etch: '4.0',
-  lenny: '5.0',
-  squeeze: '6.0',
-  wheezy: '7',
-  jessie: '8',
-  stretch: '9',
-  buster: '10',
-  bullseye: '11',
-  bookworm: '12',
-  trixie: '13',
-  forky: '14',
-  duke: '15',
-});
+export { debianReleases };
 
 export interface DebianTrackerParseOptions {
   /** stamped as every record's `modified`: the export carries no per-issue time */
