@@ -3,7 +3,7 @@ import { type SchemeId, schemeList } from './api.ts';
 import type { Ordering, VersionScheme } from './types.ts';
 
 export type { SchemeId } from './api.ts';
-export { isWellFormedApkVersion } from './apk/index.ts';
+export { apkFuzzyCompare, isWellFormedApkVersion } from './apk/index.ts';
 export { type DebVersion, parseDebVersion } from './deb/index.ts';
 export { isPep440 } from './pep440/index.ts';
 export { rpmvercmp } from './rpm/index.ts';

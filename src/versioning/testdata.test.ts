@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isWellFormedApkVersion } from './apk/index.ts';
+import { apkFuzzyCompare, isWellFormedApkVersion } from './apk/index.ts';
 import { parseDebVersion, verrevcmp } from './deb/index.ts';
 import { compare, type SchemeId } from './index.ts';
 import { rpmvercmp } from './rpm/index.ts';
@@ -55,9 +55,12 @@ const FILES: Readonly<Record<string, { scheme: SchemeId; format: Format; compara
  * Cases deliberately not run, each with the reason. Matched on the whole (trimmed) line.
  */
 const EXCLUDED: Readonly<Record<string, (line: string) => string | undefined>> = {
-  // apk's fuzzy-match operators (~, <~, >~, !~: "3.6.0 ~ 3.6") test prefix matching, not ordering
-  'apk-tools-version.data': (line) => (/^\S+ [<>!]?~ \S+/.test(line) ? 'fuzzy match, not an ordering' : undefined),
+  // apk's fuzzy-match operators (~, <~, >~, !~: "3.6.0 ~ 3.6") test apkFuzzyCompare, not `compare`:
+  // they run in their own test below
+  'apk-tools-version.data': (line) => (FUZZY_LINE.test(line) ? 'fuzzy match, tested below' : undefined),
 };
+
+const FUZZY_LINE = /^(\S+) ([<>!]?~) (\S+)$/;
 
 const EXPECTED_EXCLUSIONS: Readonly<Record<string, number>> = { 'apk-tools-version.data': 16 };
 
@@ -148,6 +151,21 @@ describe('testdata', () => {
       version.startsWith('!') ? isWellFormedApkVersion(version.slice(1)) : !isWellFormedApkVersion(version),
     );
     expect(wrong).toEqual([]);
+  });
+
+  it('apk-tools fuzzy-match lines hold under apkFuzzyCompare', () => {
+    const lines = readFileSync(join(TESTDATA, 'apk-tools-version.data'), 'utf8').split('\n');
+    const fuzzy = lines.map((line) => FUZZY_LINE.exec(line.trim())).filter((m) => m !== null);
+    expect(fuzzy).toHaveLength(EXPECTED_EXCLUSIONS['apk-tools-version.data'] as number);
+    const holds: Readonly<Record<string, (order: number) => boolean>> = {
+      '~': (order) => order === 0,
+      '<~': (order) => order < 0,
+      '>~': (order) => order > 0,
+      '!~': (order) => order !== 0,
+    };
+    for (const [line, a, op, b] of fuzzy) {
+      expect(holds[op as string]?.(apkFuzzyCompare(a as string, b as string)), line).toBe(true);
+    }
   });
 
   it('python-debian parse vectors split epoch, upstream and revision', () => {

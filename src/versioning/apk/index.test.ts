@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { orders, rejects } from '../testing.ts';
-import { apk, isWellFormedApkVersion } from './index.ts';
+import { apk, apkFuzzyCompare, isWellFormedApkVersion } from './index.ts';
 
 describe('apk', () => {
   orders(apk, [
@@ -41,5 +41,21 @@ describe('apk', () => {
     ['', false],
   ] as const)('isWellFormedApkVersion(%j) = %s', (v, expected) => {
     expect(isWellFormedApkVersion(v)).toBe(expected);
+  });
+});
+
+describe('apkFuzzyCompare', () => {
+  it.each([
+    ['3.6.0', '3.6', 0],
+    ['3.6_rc1', '3.6', 0],
+    ['3.7', '3.6', 1],
+    ['3.5.9', '3.6', -1],
+    ['3.6', '3.6.1', -1],
+    // b goes on past its numbers: the full order decides
+    ['3.6.0', '3.6_rc1', 1],
+    ['3.6-r1', '3.6-r1', 0],
+    ['3.6-r2', '3.6-r1', 1],
+  ] as const)('%s against %s is %i', (a, b, expected) => {
+    expect(apkFuzzyCompare(a, b)).toBe(expected);
   });
 });

@@ -140,6 +140,27 @@ function compareParsed(a: ApkVersion, b: ApkVersion): Ordering {
   return 0;
 }
 
+/**
+ * apk's fuzzy comparison (apk-tools src/version.c, APK_VERSION_FUZZY; the `~`, `<~`, `>~` and `!~`
+ * operators of `apk version -c` and of dependency constraints such as "so:libc~3.6"): `b`'s number
+ * components are compared against the same leading components of `a`, and once `b`'s token stream
+ * ends the two are equal whatever `a` carries after ("3.6.9_post1 ~ 3.6"). Where `b` goes on past
+ * its numbers (a letter, suffix, hash or revision), the full order decides.
+ */
+export function apkFuzzyCompare(a: string, b: string): Ordering {
+  const x = parsed(a);
+  const y = parsed(b);
+  for (let i = 0; i < y.numbers.length; i++) {
+    // `a` ran out of components first: the terminating version is the lesser, as in compareNumbers
+    if (i >= x.numbers.length) return -1;
+    const d = compareNumbers([x.numbers[i] as string], [y.numbers[i] as string]);
+    if (d !== 0) return d;
+  }
+  const bEndsAtNumbers =
+    y.letter === '' && y.suffixes.length === 0 && y.hash === '' && !y.original.includes('-r') && !y.malformed;
+  return bEndsAtNumbers ? 0 : compareParsed(x, y);
+}
+
 const WELL_FORMED = /^\d+(?:\.\d+)*[a-z]?(?:_(?:alpha|beta|pre|rc|cvs|svn|git|hg|p)\d*)*(?:~[0-9a-f]+)?(?:-r\d+)?$/;
 
 /**
