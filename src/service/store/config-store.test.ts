@@ -46,10 +46,14 @@ describe.each(dialects)('registries and scan configs on $name', (dialect) => {
 
     it('rejects a second registry with the same name', async () => {
       await store.createRegistry({ name: 'hub', url: 'https://registry-1.docker.io', kind: 'oci' }, now);
-      await expect(
-        store.createRegistry({ name: 'hub', url: 'https://other.test', kind: 'oci' }, now),
-      ).rejects.toThrow();
-      expect(await store.listRegistries()).toHaveLength(1);
+      const error = await store
+        .createRegistry({ name: 'hub', url: 'https://other.test', kind: 'oci' }, now)
+        .catch((e) => e);
+      expect(isVigilError(error, 'VIGIL_USAGE')).toBe(true);
+      const other = await store.createRegistry({ name: 'quay', url: 'https://quay.io', kind: 'oci' }, now);
+      const renamed = await store.updateRegistry(other.id, { name: 'hub' }, now).catch((e) => e);
+      expect(isVigilError(renamed, 'VIGIL_USAGE')).toBe(true);
+      expect((await store.listRegistries()).map((r) => r.name)).toEqual(['hub', 'quay']);
     });
 
     const ecrShapes: Array<{ name: string; input: ScanConfigInput; tags: string[] | null }> = [

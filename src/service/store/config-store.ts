@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import { VigilError } from '../../core/errors.ts';
-import { isUuid, type StoreContext, toFlag } from './context.ts';
+import { isUniqueViolation, isUuid, type StoreContext, toFlag } from './context.ts';
 import type { RegistryTable, ScanConfigTable } from './schema.ts';
 import type { EcrScanConfig, Registry, RegistryInput, ScanConfig, ScanConfigInput } from './types.ts';
 
@@ -20,6 +20,21 @@ function registryRow(input: Partial<RegistryInput>) {
     ...('credentials' in input && { credentials: input.credentials ?? null }),
   };
 }
+
+/** registry names are unique: the API answers a taken one with a 4xx, not a 500 */
+const nameTaken =
+  (name: string | undefined) =>
+  (err: unknown): never => {
+    if (isUniqueViolation(err)) {
+      throw new VigilError(
+        'VIGIL_USAGE',
+        `a registry named ${JSON.stringify(name)} already exists`,
+        {},
+        { cause: err },
+      );
+    }
+    throw err;
+  };
 
 function toRegistry(row: Selectable<RegistryTable>): Registry {
   return {
@@ -52,7 +67,7 @@ export async function createRegistry(ctx: StoreContext, input: RegistryInput, no
     created_at: now.getTime(),
     updated_at: now.getTime(),
   };
-  await ctx.write((trx) => trx.insertInto('registries').values(row).execute());
+  await ctx.write((trx) => trx.insertInto('registries').values(row).execute()).catch(nameTaken(input.name));
   return toRegistry(row);
 }
 
@@ -74,14 +89,16 @@ export async function updateRegistry(
   now: Date,
 ): Promise<Registry | undefined> {
   if (!isUuid(id)) return undefined;
-  const row = await ctx.write((trx) =>
-    trx
-      .updateTable('registries')
-      .set({ ...registryRow(patch), updated_at: now.getTime() })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst(),
-  );
+  const row = await ctx
+    .write((trx) =>
+      trx
+        .updateTable('registries')
+        .set({ ...registryRow(patch), updated_at: now.getTime() })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst(),
+    )
+    .catch(nameTaken(patch.name));
   return row === undefined ? undefined : toRegistry(row);
 }
 

@@ -24,6 +24,12 @@ export function contextFor(db: Kysely<Database>, dialect: StoreDialect): StoreCo
 export const toFlag = (value: boolean | undefined): number => (value === true ? 1 : 0);
 export const toDate = (millis: number | null): Date | undefined => (millis === null ? undefined : new Date(millis));
 
+/** a UNIQUE constraint said no: SQLite's extended code or PostgreSQL's SQLSTATE 23505 */
+export const isUniqueViolation = (err: unknown): boolean => {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+};
+
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** PostgreSQL rejects a malformed uuid literal with an error; an unknown id must read as "not found" */
 export const isUuid = (id: string): boolean => uuidPattern.test(id);

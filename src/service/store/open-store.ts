@@ -48,7 +48,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 
 async function migrate(db: Kysely<Database>, dialect: StoreDialect, schema: string | undefined): Promise<void> {
   if (dialect === 'postgres' && schema !== undefined) {
-    await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+    // two processes starting at once can both pass IF NOT EXISTS; the loser's unique violation
+    // (23505) means the schema is there, which is all that is needed
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db).catch((err: { code?: string }) => {
+      if (err.code !== '23505') throw err;
+    });
   }
   const migrator = new Migrator({
     db,
