@@ -100,6 +100,7 @@ function storeOn(ctx: StoreContext): Store {
     getFinding: (id) => findings.getFinding(ctx, id),
     findingsPage: (filter, cursor, limit) => reports.findingsPage(ctx, filter, cursor, limit),
     summary: () => reports.summary(ctx),
+    countsByImage: (digests, state) => reports.countsByImage(ctx, digests, state),
     rollupDaily: (day) => reports.rollupDaily(ctx, day),
     imagesWithFinding: (day, min, state) => reports.imagesWithFinding(ctx, day, min, state),
     imagesNotScannedSince: (cutoff, options) => reports.imagesNotScannedSince(ctx, cutoff, options),

@@ -101,6 +101,15 @@ describe.each(dialects)('history, pages and summaries on $name', (dialect) => {
       expect(summary.counts.open).toEqual({ CRITICAL: 0, HIGH: 2, MEDIUM: 0, LOW: 0, NONE: 0, UNKNOWN: 0 });
       expect(summary.counts.resolved.LOW).toBe(1);
       expect(Object.values(summary.counts.archived).every((n) => n === 0)).toBe(true);
+      const zero = { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, NONE: 0, UNKNOWN: 0 };
+      expect(await store.countsByImage([digestOf(1), digestOf(2), digestOf(7)])).toEqual(
+        new Map([
+          [digestOf(1), { ...zero, HIGH: 1 }],
+          [digestOf(2), { ...zero, HIGH: 1 }],
+          [digestOf(7), zero],
+        ]),
+      );
+      expect((await store.countsByImage([digestOf(1)], 'resolved')).get(digestOf(1))).toEqual({ ...zero, LOW: 1 });
     });
 
     describe('keyset pagination', () => {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { VigilError } from '../../core/errors.ts';
 import { type Severity, severities } from '../../core/types.ts';
-import type { StoreContext } from './context.ts';
+import { chunks, type StoreContext } from './context.ts';
 import { severityRank, toStoredFinding } from './finding-store.ts';
 import { toImage } from './image-store.ts';
 import type { FindingState } from './schema.ts';
@@ -101,6 +101,28 @@ export async function summary(ctx: StoreContext): Promise<FindingSummary> {
     .where('archived_at', 'is', null)
     .executeTakeFirstOrThrow();
   return { counts, images: Number(images.count) };
+}
+
+/** Per-image counts in one state (default open), read from image_finding_counts; absent digests count zero. */
+export async function countsByImage(
+  ctx: StoreContext,
+  digests: readonly string[],
+  state: FindingState = 'open',
+): Promise<Map<string, SeverityCounts>> {
+  const out = new Map(digests.map((d) => [d, zeroCounts()]));
+  for (const part of chunks([...new Set(digests)])) {
+    const rows = await ctx.db
+      .selectFrom('image_finding_counts')
+      .select(['digest', 'severity', 'count'])
+      .where('state', '=', state)
+      .where('digest', 'in', part)
+      .execute();
+    for (const r of rows) {
+      const counts = out.get(r.digest);
+      if (counts !== undefined && r.severity in counts) counts[r.severity as Severity] = Number(r.count);
+    }
+  }
+  return out;
 }
 
 const DAY_MS = 86_400_000;

@@ -1,4 +1,4 @@
-import type { Severity } from '../../core/types.ts';
+import type { Finding, Severity } from '../../core/types.ts';
 import { aFinding, anInventory, digestOf } from './testing.ts';
 import type { Store } from './types.ts';
 
@@ -30,19 +30,28 @@ export async function seedStore(store: Store, shape: SeedShape, now: Date): Prom
   for (let n = 0; n < shape.images; n++) {
     const digest = digestOf(n + 1);
     await store.upsertImage({ registryId: registry.id, repository: `team-${n % 50}/app-${n % 500}`, digest }, now);
-    const packages = Array.from({ length: shape.packagesPerImage }, (_, i) => {
-      const name = `pkg-${(n * 7 + i * 13) % 3000}`;
-      return { name, sourceName: name };
-    });
-    await store.saveInventory(digest, anInventory(digest, packages), 'seed', now);
-    const findings = Array.from({ length: shape.findingsPerImage }, (_, i) =>
-      aFinding(
-        `CVE-2026-${String((n * 31 + i * 17) % 20_000).padStart(5, '0')}`,
-        packages[i % packages.length]?.name ?? 'pkg',
-        seedSeverities[(n + i) % seedSeverities.length] ?? 'UNKNOWN',
-        { fixState: i % 3 === 0 ? 'fixed' : 'not-fixed', ...(i % 25 === 0 && { kev: { dateAdded: '2026-01-01' } }) },
-      ),
-    );
+    await store.saveInventory(digest, anInventory(digest, seedPackages(n, shape)), 'seed', now);
+    const findings = seedFindings(n, shape);
     await store.applyMatchResult(digest, findings, { complete: true, now });
   }
+}
+
+function seedPackages(n: number, shape: SeedShape): Array<{ name: string; sourceName: string }> {
+  return Array.from({ length: shape.packagesPerImage }, (_, i) => {
+    const name = `pkg-${(n * 7 + i * 13) % 3000}`;
+    return { name, sourceName: name };
+  });
+}
+
+/** the findings `seedStore` applied to image `n` (0-based), for timing a steady re-match */
+export function seedFindings(n: number, shape: SeedShape): Finding[] {
+  const packages = seedPackages(n, shape);
+  return Array.from({ length: shape.findingsPerImage }, (_, i) =>
+    aFinding(
+      `CVE-2026-${String((n * 31 + i * 17) % 20_000).padStart(5, '0')}`,
+      packages[i % packages.length]?.name ?? 'pkg',
+      seedSeverities[(n + i) % seedSeverities.length] ?? 'UNKNOWN',
+      { fixState: i % 3 === 0 ? 'fixed' : 'not-fixed', ...(i % 25 === 0 && { kev: { dateAdded: '2026-01-01' } }) },
+    ),
+  );
 }

@@ -226,6 +226,8 @@ export interface Store {
   getFinding(id: number): Promise<StoredFinding | undefined>;
   findingsPage(filter: FindingFilter, cursor: string | undefined, limit: number): Promise<FindingPage>;
   summary(): Promise<FindingSummary>;
+  /** per-image counts of findings in `state` (default open): the ECR-style per-image summary */
+  countsByImage(digests: readonly string[], state?: FindingState): Promise<Map<string, SeverityCounts>>;
 
   rollupDaily(day: string): Promise<void>;
   imagesWithFinding(day: string, minSeverity: Severity, state?: FindingState): Promise<string[]>;
