@@ -3,7 +3,7 @@ import { VigilError } from '../../core/errors.ts';
 import { type Finding, type Severity, severities } from '../../core/types.ts';
 import { chunks, type StoreContext, toFlag } from './context.ts';
 import { insertEvents, type NewEvent } from './event-store.ts';
-import type { Database, FindingTable } from './schema.ts';
+import type { Database, FindingState, FindingTable } from './schema.ts';
 import type { ApplyOptions, StoredFinding, StoreEvent } from './types.ts';
 
 export const severityRank = (severity: Severity): number => {
@@ -67,22 +67,49 @@ const reopened = {
 } as const;
 
 /**
- * Recomputes the image's row in image_finding_counts from its findings; called in the transaction
- * of every change to them, so the counts are never out of step.
+ * Recomputes the image's rows in image_finding_counts from its findings and moves finding_totals by
+ * the difference; called in the transaction of every change to a digest's findings, so neither is
+ * ever out of step. A re-match that changed no state writes nothing here. Totals are updated in
+ * (state, severity) order so that two PostgreSQL transactions cannot deadlock on them.
  */
 export async function refreshCounts(trx: Kysely<Database>, digest: string): Promise<void> {
-  await trx.deleteFrom('image_finding_counts').where('digest', '=', digest).execute();
-  await trx
-    .insertInto('image_finding_counts')
-    .columns(['digest', 'state', 'severity', 'count'])
-    .expression((eb) =>
-      eb
-        .selectFrom('findings')
-        .select(['digest', 'state', 'severity', eb.fn.countAll<number>().as('count')])
-        .where('digest', '=', digest)
-        .groupBy(['digest', 'state', 'severity']),
-    )
+  const before = await trx
+    .selectFrom('image_finding_counts')
+    .select(['state', 'severity', 'count'])
+    .where('digest', '=', digest)
     .execute();
+  const after = await trx
+    .selectFrom('findings')
+    .select(['state', 'severity', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('digest', '=', digest)
+    .groupBy(['state', 'severity'])
+    .execute();
+  const delta = new Map<string, { state: FindingState; severity: string; change: number }>();
+  const move = (r: { state: FindingState; severity: string; count: number }, sign: number) => {
+    const key = `${r.state} ${r.severity}`;
+    const entry = delta.get(key) ?? { state: r.state, severity: r.severity, change: 0 };
+    entry.change += sign * Number(r.count);
+    delta.set(key, entry);
+  };
+  for (const r of before) move(r, -1);
+  for (const r of after) move(r, 1);
+  const changes = [...delta.entries()].filter(([, d]) => d.change !== 0).sort(([a], [b]) => (a < b ? -1 : 1));
+  if (changes.length === 0) return;
+  await trx.deleteFrom('image_finding_counts').where('digest', '=', digest).execute();
+  if (after.length > 0) {
+    await trx
+      .insertInto('image_finding_counts')
+      .values(after.map((r) => ({ digest, state: r.state, severity: r.severity, count: Number(r.count) })))
+      .execute();
+  }
+  for (const [, d] of changes) {
+    await trx
+      .updateTable('finding_totals')
+      .set((eb) => ({ count: eb('count', '+', d.change) }))
+      .where('state', '=', d.state)
+      .where('severity', '=', d.severity)
+      .execute();
+  }
 }
 
 /**

@@ -1,5 +1,8 @@
 import { type ColumnDefinitionBuilder, type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
+import { severities } from '../../core/types.ts';
+
+const findingStates = ['open', 'resolved', 'suppressed', 'archived'] as const;
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
@@ -175,6 +178,19 @@ async function initial(db: Kysely<any>, dialect: StoreDialect): Promise<void> {
     .createIndex('image_finding_counts_summary')
     .on('image_finding_counts')
     .columns(['state', 'severity', 'count'])
+    .execute();
+
+  // totals across every image, moved by each image's count delta: summary() reads 24 rows
+  await s
+    .createTable('finding_totals')
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('severity', 'text', (c) => c.notNull())
+    .addColumn('count', t.millis, (c) => c.notNull())
+    .addPrimaryKeyConstraint('finding_totals_pk', ['state', 'severity'])
+    .execute();
+  await db
+    .insertInto('finding_totals')
+    .values(findingStates.flatMap((state) => severities.map((severity) => ({ state, severity, count: 0 }))))
     .execute();
 
   await s

@@ -126,6 +126,12 @@ export interface ImageFindingCountTable {
   count: number;
 }
 
+export interface FindingTotalTable {
+  state: FindingState;
+  severity: string;
+  count: number;
+}
+
 export interface FindingHistoryDailyTable {
   /** YYYY-MM-DD, UTC */
   day: string;
@@ -194,6 +200,7 @@ export interface Database {
   inventory_packages: InventoryPackageTable;
   findings: FindingTable;
   image_finding_counts: ImageFindingCountTable;
+  finding_totals: FindingTotalTable;
   finding_history_daily: FindingHistoryDailyTable;
   scans: ScanTable;
   events: EventTable;
