@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { VigilError } from '../../core/errors.ts';
@@ -23,11 +24,41 @@ import {
  */
 export const nativeFeeds = {
   'debian-tracker': (url?: string) => debianTrackerSource(url === undefined ? {} : { url }),
-  'alpine-secdb': (url?: string) => alpineSecdbSource(url === undefined ? {} : { baseUrl: url }),
+  'alpine-secdb': (url?: string) => (url === undefined ? alpineSecdbSource({}) : alpineMirror(url)),
   kev: (url?: string) => kevSource(url === undefined ? {} : { url }),
   epss: (url?: string) => epssSource(url === undefined ? {} : { url }),
-  nvd: (url?: string) => nvdSource(url === undefined ? {} : { baseUrl: url }),
+  // one feed file (`…/nvdcve-2.0-2024.json.gz`, an API page) or the base the yearly files live under
+  nvd: (url?: string) =>
+    nvdSource(url === undefined ? {} : /\.json(\.gz)?$/.test(url) ? { urls: [url] } : { baseUrl: url }),
 } as const satisfies Record<string, (url?: string) => VulnSource>;
+
+/**
+ * Alpine secdb from a URL: over https the default branches as JSON; from a file:// mirror the
+ * branches (`v3.NN`, `edge`) and the format (.json or .yaml) that the directory actually holds, so
+ * a mirror of older branches works without naming them.
+ */
+function alpineMirror(url: string): VulnSource {
+  if (!url.startsWith('file://')) return alpineSecdbSource({ baseUrl: url });
+  return {
+    name: 'alpine-secdb',
+    async *fetch(options) {
+      const dir = fileURLToPath(url);
+      const branches = (await readdir(dir).catch(() => [])).filter((entry) => /^(v\d+\.\d+|edge)$/.test(entry)).sort();
+      const files: Array<{ branch: string; repository: string }> = [];
+      let format: 'json' | 'yaml' = 'yaml';
+      for (const branch of branches) {
+        const held = await readdir(join(dir, branch)).catch(() => [] as string[]);
+        if (held.some((file) => file.endsWith('.json'))) format = 'json';
+        for (const repository of ['main', 'community']) {
+          if (held.includes(`${repository}.json`) || held.includes(`${repository}.yaml`))
+            files.push({ branch, repository });
+        }
+      }
+      // nothing recognisable: read the default branches, which fails with the missing file's name
+      yield* alpineSecdbSource({ baseUrl: url, ...(files.length > 0 ? { files, format } : {}) }).fetch(options);
+    },
+  };
+}
 
 export type NativeFeed = keyof typeof nativeFeeds;
 export const nativeFeedNames = Object.keys(nativeFeeds) as NativeFeed[];

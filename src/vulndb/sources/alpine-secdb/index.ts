@@ -17,6 +17,8 @@ export interface AlpineSecdbSourceOptions {
   readonly baseUrl?: string;
   readonly branches?: readonly string[];
   readonly repositories?: readonly string[];
+  /** exact (branch, repository) files to read, for a mirror where branches hold different repositories */
+  readonly files?: ReadonlyArray<{ readonly branch: string; readonly repository: string }>;
   /** file extension to ask for: secdb.alpinelinux.org serves both */
   readonly format?: 'json' | 'yaml';
   /** stamps `modified` on the records; injected so tests pin it */
@@ -34,13 +36,13 @@ export function alpineSecdbSource(options: AlpineSecdbSourceOptions = {}): VulnS
     name: 'alpine-secdb',
     fetch({ transport, tmpDir, signal }: FetchOptions): AsyncIterable<SourceItem> {
       const modified = now().toISOString();
+      const pairs =
+        options.files ?? branches.flatMap((branch) => repositories.map((repository) => ({ branch, repository })));
       async function* files(): AsyncGenerator<SourceItem> {
-        for (const branch of branches) {
-          for (const repository of repositories) {
-            const url = `${baseUrl}/${branch}/${repository}.${format}`;
-            const text = await readBounded(await transport.open(url, signal), url);
-            yield* parseSecdb(text, { branch, repository, modified });
-          }
+        for (const { branch, repository } of pairs) {
+          const url = `${baseUrl}/${branch}/${repository}.${format}`;
+          const text = await readBounded(await transport.open(url, signal), url);
+          yield* parseSecdb(text, { branch, repository, modified });
         }
       }
       return mergeRecordsById(files(), { tmpDir });
