@@ -185,6 +185,16 @@ describe('table', () => {
     ]);
   });
 
+  it('a package installed at several paths says where, so its rows do not read as repeats', () => {
+    const other = finding({ package: { locations: ['srv/other/node_modules/lodash/package.json'] } });
+    const out = tableFormat.render(report([lodash, other, minimist]), goldenOptions);
+    expect(rows(out).map((line) => line.split(/\s{2,}/).slice(0, 2))).toEqual([
+      ['lodash (app/node_modules/lodash/package.json)', 'CVE-2021-23337'],
+      ['lodash (srv/other/node_modules/lodash/package.json)', 'CVE-2021-23337'],
+      ['minimist', 'CVE-2021-44906'],
+    ]);
+  });
+
   it('by severity: most severe first, every row names its package', () => {
     const out = tableFormat.render(report([minimist, lodash, lodashCritical]), { ...goldenOptions, order: 'severity' });
     expect(rows(out).map((line) => line.split(/\s+/).slice(0, 2))).toEqual([

@@ -97,6 +97,7 @@ function findingTable(
 ): string[] {
   if (findings.length === 0) return ['No vulnerabilities found.'];
   const sorted = [...findings].sort(order === 'package' ? compareByPackage : compareFindings);
+  const located = installedInSeveralPlaces(findings);
   const rows = sorted.map((finding, i) => {
     const previous = sorted[i - 1];
     const samePackage =
@@ -104,9 +105,10 @@ function findingTable(
       previous !== undefined &&
       previous.package.name === finding.package.name &&
       previous.package.version === finding.package.version &&
-      previous.package.purl === finding.package.purl;
+      previous.package.purl === finding.package.purl &&
+      previous.package.locations[0] === finding.package.locations[0];
     return [
-      samePackage ? '' : finding.package.name,
+      samePackage ? '' : packageCell(finding, located),
       finding.id,
       finding.severity,
       STATUS[finding.fixState],
@@ -131,6 +133,23 @@ function findingTable(
       line(row, (t, column) => (column === 'SEVERITY' ? style.severity(row[SEVERITY_COLUMN]!, t) : t)),
     ),
   ];
+}
+
+/** name@version keys installed at more than one path: their rows say where, or they read as repeats */
+function installedInSeveralPlaces(findings: readonly Finding[]): ReadonlySet<string> {
+  const places = new Map<string, Set<string>>();
+  for (const { package: pkg } of findings) {
+    const key = `${pkg.name}@${pkg.version}`;
+    const set = places.get(key) ?? new Set<string>();
+    set.add(pkg.locations[0] ?? '');
+    places.set(key, set);
+  }
+  return new Set([...places].filter(([, set]) => set.size > 1).map(([key]) => key));
+}
+
+function packageCell(finding: Finding, located: ReadonlySet<string>): string {
+  const { name, version, locations } = finding.package;
+  return located.has(`${name}@${version}`) && locations[0] ? `${name} (${locations[0]})` : name;
 }
 
 /**
