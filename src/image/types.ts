@@ -14,6 +14,11 @@ export interface LayerEntry {
   readonly size: number;
   /** symlink: the target as written (may be absolute or relative); hardlink: normalised path of the linked entry */
   readonly linkTarget?: string;
+  /**
+   * dir: sources only: where the file is on this machine, so a scan can read it in place instead
+   * of copying it (a root filesystem's executables are gigabytes)
+   */
+  readonly hostPath?: string;
   /** content of a regular file; the consumer reads it or calls `skip()` before asking for the next entry */
   readonly content?: Readable;
   skip(): Promise<void>;

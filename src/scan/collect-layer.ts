@@ -80,6 +80,10 @@ export async function collectLayer(
       case 'file':
         if (!isCaptured(options.extractors, entry.path, entry.size, entry.mode) || !entry.content) {
           await entry.skip();
+        } else if (entry.hostPath !== undefined) {
+          // a directory on this machine: read in place later, never copied
+          contribution.files[entry.path] = { size: entry.size, mode: entry.mode, blob: '', hostPath: entry.hostPath };
+          await entry.skip();
         } else if (entry.size > options.maxCapturedFileBytes) {
           onWarning(entry.path, `not read: ${entry.size} bytes is over the ${options.maxCapturedFileBytes}-byte limit`);
           await entry.skip();

@@ -28,8 +28,10 @@ export interface LayerContribution {
 export interface CapturedFile {
   readonly size: number;
   readonly mode: number;
-  /** sha256 hex of the content, the name of its blob */
+  /** sha256 hex of the content, the name of its blob ("" for a file read in place) */
   readonly blob: string;
+  /** dir: sources: the file on this machine, read in place; such contributions are never cached */
+  readonly hostPath?: string;
 }
 
 /**
@@ -130,6 +132,7 @@ export class LayerCache {
     const entry = await this.#readJson<LayerContribution>(this.#layerFile(diffId, extractorsKey));
     if (entry?.version !== 1 || entry.diffId !== diffId) return undefined;
     for (const file of Object.values(entry.files)) {
+      if (file.hostPath !== undefined) return undefined;
       // a cache whose blobs were cleaned away is a miss, not an error
       if (!(await exists(this.blobPath(file.blob)))) return undefined;
     }

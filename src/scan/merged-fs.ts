@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { VigilError } from '../core/errors.ts';
 import type { FileInfo, FileSystemView } from '../extract/types.ts';
 import type { CapturedFile, LayerCache, LayerContribution } from './layer-cache.ts';
@@ -143,13 +144,15 @@ export class MergedView implements FileSystemView {
         },
       );
     }
-    return this.#cache.readBlob(found.node.file.blob);
+    const { hostPath, blob } = found.node.file;
+    return hostPath !== undefined ? readFile(hostPath) : this.#cache.readBlob(blob);
   }
 
   /** The blob's path; blobs were checked to exist when their layer was read or taken from the cache. */
   async localPath(path: string): Promise<string | undefined> {
     const found = this.resolve(path);
-    return found ? this.#cache.blobPath(found.node.file.blob) : undefined;
+    if (!found) return undefined;
+    return found.node.file.hostPath ?? this.#cache.blobPath(found.node.file.blob);
   }
 
   async list(dir: string): Promise<string[]> {

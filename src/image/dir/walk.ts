@@ -92,6 +92,7 @@ function fileEntry(abs: string, rel: string, stat: Stats, warn: (path: string, m
     type: 'file',
     mode: stat.mode & 0o7777,
     size: stat.size,
+    hostPath: abs,
     get content() {
       content ??= new LazyFileContent(abs, (err) => warn(rel, `file not read: ${describe(err)}`));
       return content;
