@@ -1,0 +1,129 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { VERSION } from '../cli/version.ts';
+import type { SecretBox } from '../service/secrets.ts';
+import type { ApiQueries } from '../service/store/api-queries.ts';
+import type { Store } from '../service/store/types.ts';
+import { adminRoutes } from './admin-routes.ts';
+import { installAuth } from './auth.ts';
+import { configRoutes } from './config-routes.ts';
+import { ecrRoutes } from './ecr-routes.ts';
+import { ApiError, installErrorHandling } from './errors.ts';
+import { findingRoutes } from './finding-routes.ts';
+import { imageRoutes, type ScanQueue } from './image-routes.ts';
+import { installRequestMetrics, RequestMetrics } from './metrics.ts';
+import { errorResponses } from './schemas.ts';
+
+export { generateToken, hashToken, issueToken } from './auth.ts';
+export type { ScanQueue } from './image-routes.ts';
+
+export interface ApiOptions {
+  readonly store: Store;
+  /** reads the Store does not offer yet (image listing, tags per config); see api-queries.ts */
+  readonly queries: ApiQueries;
+  /** undefined when VIGIL_SECRET_KEY is unset: registries can then be stored without credentials only */
+  readonly secretBox: SecretBox | undefined;
+  /** on-demand scans; without it POST /api/v1/images/{digest}/scan answers 503 */
+  readonly scanQueue?: ScanQueue;
+  /** a pino logger; silent when absent */
+  readonly logger?: FastifyBaseLogger;
+  /** the clock, pinned in tests */
+  readonly now?: () => Date;
+  /** request body limit in bytes (default 256 KiB: configs and registries are small) */
+  readonly bodyLimit?: number;
+}
+
+const DEFAULT_BODY_LIMIT = 256 * 1024;
+
+/**
+ * The HTTP API of `vigil serve`: the ECR continuous-scan compatible routes, /api/v1, health,
+ * Prometheus metrics and the OpenAPI document. Call `ready()` (or `inject`, which does) before use.
+ */
+export function createApi(options: ApiOptions): FastifyInstance {
+  const now = options.now ?? (() => new Date());
+  const app = Fastify({
+    ...(options.logger !== undefined ? { loggerInstance: options.logger } : { logger: false }),
+    // the default access lines log the raw URL (which can hold ?token=); metrics.ts writes its own
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // the ECR-compatible API is used both as /configs and /configs/
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: {
+      customOptions: {
+        // unknown fields are refused (additionalProperties: false), not silently dropped, and a
+        // number is never accepted where a string is declared
+        removeAdditional: false,
+        coerceTypes: false,
+        allErrors: false,
+      },
+    },
+  }) as unknown as FastifyInstance;
+
+  const metrics = new RequestMetrics();
+  installErrorHandling(app);
+  installAuth(app, options.store, now);
+  installRequestMetrics(app, metrics);
+
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Vigil API', version: VERSION, description: 'Container-image vulnerability watch service.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an API token (vigil token create)' },
+          queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'GET only; acts as viewer' },
+        },
+      },
+      security: [{ bearer: [] }, { queryToken: [] }],
+    },
+  });
+
+  app.register(async (scope) => {
+    const deps = { store: options.store, queries: options.queries, now };
+    scope.get(
+      '/healthz',
+      { config: { role: 'public' }, schema: { tags: ['operations'], security: [], response: { 200: health } } },
+      async () => ({ status: 'ok' }),
+    );
+    scope.get(
+      '/readyz',
+      {
+        config: { role: 'public' },
+        schema: { tags: ['operations'], security: [], response: { 200: health, ...errorResponses } },
+      },
+      async () => {
+        try {
+          await options.queries.ping();
+          await options.store.listRegistries();
+        } catch {
+          throw new ApiError('VIGIL_UNAVAILABLE', 'the store is not reachable');
+        }
+        return { status: 'ok' };
+      },
+    );
+    scope.get(
+      '/metrics',
+      {
+        config: { role: 'viewer' },
+        schema: {
+          tags: ['operations'],
+          description: 'Prometheus text exposition format 0.0.4.',
+          response: { 200: { content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses },
+        },
+      },
+      async (_request, reply) =>
+        reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render(await options.store.summary())),
+    );
+    scope.get('/api/v1/openapi.json', { config: { role: 'viewer' }, schema: { hide: true } }, async () =>
+      scope.swagger(),
+    );
+    ecrRoutes(scope, deps);
+    adminRoutes(scope, { ...deps, secretBox: options.secretBox });
+    configRoutes(scope, deps);
+    imageRoutes(scope, { ...deps, scanQueue: options.scanQueue });
+    findingRoutes(scope, deps);
+  });
+  return app;
+}
+
+const health = { type: 'object', required: ['status'], properties: { status: { type: 'string' } } } as const;
