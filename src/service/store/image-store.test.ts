@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isVigilError } from '../../core/errors.ts';
 import { anInventory, dialects, digestOf, type TestDatabase } from './testing.ts';
 import type { PackageKey, Store } from './types.ts';
 
@@ -26,6 +27,66 @@ describe.each(dialects)('images, tags and inventories on $name', (dialect) => {
       const third = await store.upsertImage({ registryId, repository: 'app', digest: digestOf(1) }, at(9));
       expect(third.pushedAt).toEqual(at(-60));
       expect(await store.getImages(digestOf(1))).toHaveLength(1);
+    });
+
+    it('pages through images newest first, leaving archived ones out unless asked', async () => {
+      const other = (await store.createRegistry({ name: 'r2', url: 'https://r2.test', kind: 'oci' }, at(0))).id;
+      const rows = [
+        { registryId, repository: 'b', digest: digestOf(2) },
+        { registryId, repository: 'a', digest: digestOf(3) },
+        { registryId: other, repository: 'a', digest: digestOf(3) },
+        { registryId, repository: 'a', digest: digestOf(1) },
+        { registryId, repository: 'c', digest: digestOf(4) },
+      ];
+      for (const [i, row] of rows.entries()) await store.upsertImage(row, at(i));
+      await store.archiveImage(digestOf(4), at(9));
+      const walk = async (filter: Parameters<Store['listImages']>[0]) => {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listImages(filter, cursor, 2);
+          seen.push(...page.images.map((i) => `${i.repository} ${i.digest.slice(-1)}`));
+          cursor = page.next;
+        } while (cursor !== undefined);
+        return seen;
+      };
+      expect(await walk({})).toEqual(['a 1', 'a 3', 'a 3', 'b 2']);
+      expect(await walk({ repository: 'a', registryId: other })).toEqual(['a 3']);
+      expect(await walk({ includeArchived: true })).toEqual(['c 4', 'a 1', 'a 3', 'a 3', 'b 2']);
+      const error = await store.listImages({}, 'bm9wZQ', 2).catch((e) => e);
+      expect(isVigilError(error, 'VIGIL_USAGE')).toBe(true);
+    });
+
+    it('lists the tags a config covers with the last re-match of their image', async () => {
+      const ecr = await store.createRegistry(
+        { name: 'ecr', url: 'https://1.dkr.ecr.test', kind: 'ecr', awsAccountId: '123456789012', region: 'us-west-2' },
+        at(0),
+      );
+      for (const [tag, n] of [
+        ['16.04', 1],
+        ['latest', 2],
+        ['old', 3],
+      ] as const) {
+        await store.upsertImage({ registryId: ecr.id, repository: 'test/ubuntu', digest: digestOf(n) }, at(0));
+        await store.recordTag({ registryId: ecr.id, repository: 'test/ubuntu', tag }, digestOf(n), at(0));
+      }
+      await store.applyMatchResult(digestOf(2), [], { complete: true, now: at(5) });
+      const base = { region: 'us-west-2', registry: '123456789012', repository: 'test/ubuntu' };
+      const some = await store.createConfig({ ...base, tags: ['latest', '16.04'] }, at(0));
+      expect(await store.tagsForConfig(some)).toEqual([
+        { tag: '16.04', digest: digestOf(1) },
+        { tag: 'latest', digest: digestOf(2), lastScanned: at(5) },
+      ]);
+      const every = await store.createConfig(base, at(0));
+      expect((await store.tagsForConfig(every)).map((t) => t.tag)).toEqual(['16.04', 'latest', 'old']);
+      const elsewhere = await store.createConfig({ ...base, region: 'eu-west-1' }, at(0));
+      expect(await store.tagsForConfig(elsewhere)).toEqual([]);
+      const byUrl = await store.createConfig(
+        { registryUrl: 'https://1.dkr.ecr.test', repository: 'test/ubuntu', tags: ['old'] },
+        at(0),
+      );
+      expect(await store.tagsForConfig(byUrl)).toEqual([{ tag: 'old', digest: digestOf(3) }]);
+      await store.ping();
     });
 
     const tagSteps: Array<{ digest: number; moved: boolean; previous?: number }> = [

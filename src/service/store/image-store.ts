@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type Selectable, sql } from 'kysely';
+import { VigilError } from '../../core/errors.ts';
 import type { Inventory } from '../../core/types.ts';
-import { chunks, type StoreContext, toDate } from './context.ts';
+import { chunks, isUuid, type StoreContext, toDate } from './context.ts';
 import { refreshCounts } from './finding-store.ts';
 import { indexKey, packageIndexKeys } from './package-index.ts';
 import type { FindingState, ImageTable } from './schema.ts';
-import type { Image, ImageInput, PackageKey, TagHistoryEntry, TagRef } from './types.ts';
+import type { Image, ImageInput, PackageKey, ScanConfig, TagHistoryEntry, TagRef } from './types.ts';
 
 export function toImage(row: Selectable<ImageTable>): Image {
   const at = (millis: number | null) => toDate(millis);
@@ -79,6 +80,100 @@ export async function getImages(ctx: StoreContext, digest: string): Promise<Imag
     .orderBy('id')
     .execute();
   return rows.map(toImage);
+}
+
+/**
+ * Live images (or every image with `includeArchived`), newest first seen first, a page at a time;
+ * the cursor is the last row's (first_seen, id).
+ */
+export async function listImages(
+  ctx: StoreContext,
+  filter: { repository?: string; registryId?: string; includeArchived?: boolean },
+  cursor: string | undefined,
+  limit: number,
+): Promise<{ images: Image[]; next?: string }> {
+  const size = Math.min(Math.max(Math.trunc(limit), 1), 500);
+  let query = ctx.db.selectFrom('images').selectAll();
+  if (filter.includeArchived !== true) query = query.where('archived_at', 'is', null);
+  if (filter.repository !== undefined) query = query.where('repository', '=', filter.repository);
+  if (filter.registryId !== undefined) query = query.where('registry_id', '=', filter.registryId);
+  if (cursor !== undefined) {
+    const [firstSeen, id] = decodeImageCursor(cursor);
+    // descending keyset: rows strictly before (first_seen, id)
+    query = query.where((eb) => eb(eb.refTuple('first_seen', 'id'), '<', eb.tuple(firstSeen, id)));
+  }
+  const rows = await query
+    .orderBy('first_seen', 'desc')
+    .orderBy('id', 'desc')
+    .limit(size + 1)
+    .execute();
+  const page = rows.slice(0, size);
+  const last = page.at(-1);
+  return {
+    images: page.map(toImage),
+    ...(rows.length > size &&
+      last !== undefined && {
+        next: Buffer.from(JSON.stringify([last.first_seen, last.id])).toString('base64url'),
+      }),
+  };
+}
+
+function decodeImageCursor(cursor: string): [number, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string') {
+      return value as [number, string];
+    }
+  } catch {
+    // fall through to the usage error
+  }
+  throw new VigilError('VIGIL_USAGE', 'the page cursor is not one this server handed out', {});
+}
+
+/**
+ * The tags a scan config covers, with the last re-match of the image each points at: the
+ * registries it names (by id, by ECR account and region, or by URL), its repository, its tag list
+ * (null: every tag). Pattern-only configs cover no fixed tag list and return [].
+ */
+export async function tagsForConfig(
+  ctx: StoreContext,
+  config: ScanConfig,
+): Promise<Array<{ tag: string; digest: string; lastScanned?: Date }>> {
+  if (config.repository === undefined) return [];
+  if (config.tags !== null && config.tags.length === 0) return [];
+  let registries = ctx.db.selectFrom('registries').select('id');
+  if (config.registryId !== undefined) {
+    if (!isUuid(config.registryId)) return [];
+    registries = registries.where('id', '=', config.registryId);
+  } else if (config.registry !== undefined) {
+    registries = registries.where('aws_account_id', '=', config.registry);
+    if (config.region !== undefined) registries = registries.where('region', '=', config.region);
+  } else if (config.registryUrl !== undefined) {
+    registries = registries.where('url', '=', config.registryUrl);
+  } else {
+    return [];
+  }
+  let query = ctx.db
+    .selectFrom('tags as t')
+    .select(['t.tag', 't.digest'])
+    .select((eb) =>
+      eb
+        .selectFrom('images as i')
+        .select((e) => e.fn.max('i.last_scanned').as('m'))
+        .whereRef('i.digest', '=', 't.digest')
+        .whereRef('i.registry_id', '=', 't.registry_id')
+        .whereRef('i.repository', '=', 't.repository')
+        .as('last_scanned'),
+    )
+    .where('t.repository', '=', config.repository)
+    .where('t.registry_id', 'in', registries);
+  if (config.tags !== null) query = query.where('t.tag', 'in', [...config.tags]);
+  const rows = await query.orderBy('t.tag').execute();
+  return rows.map((r) => ({
+    tag: r.tag,
+    digest: r.digest,
+    ...(r.last_scanned != null && { lastScanned: new Date(Number(r.last_scanned)) }),
+  }));
 }
 
 export async function recordTag(

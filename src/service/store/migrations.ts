@@ -90,6 +90,7 @@ async function initial(db: Kysely<any>, dialect: StoreDialect): Promise<void> {
     .execute();
   await s.createIndex('images_digest').on('images').column('digest').execute();
   await s.createIndex('images_repository').on('images').columns(['repository', 'digest']).execute();
+  await s.createIndex('images_first_seen').on('images').columns(['first_seen', 'id']).execute();
   await s.createIndex('images_last_scanned').on('images').columns(['archived_at', 'last_scanned']).execute();
 
   await s

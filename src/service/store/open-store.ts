@@ -89,8 +89,10 @@ function storeOn(ctx: StoreContext): Store {
     deleteConfig: (id, now) => configs.deleteConfig(ctx, id, now),
     upsertImage: (input, now) => images.upsertImage(ctx, input, now),
     getImages: (digest) => images.getImages(ctx, digest),
+    listImages: (filter, cursor, limit) => images.listImages(ctx, filter, cursor, limit),
     recordTag: (ref, digest, now) => images.recordTag(ctx, ref, digest, now),
     tagHistory: (ref) => images.tagHistory(ctx, ref),
+    tagsForConfig: (config) => images.tagsForConfig(ctx, config),
     saveInventory: (digest, inventory, key, now) => images.saveInventory(ctx, digest, inventory, key, now),
     getInventory: (digest) => images.getInventory(ctx, digest),
     imagesAffectedBy: (packages) => images.imagesAffectedBy(ctx, packages),
@@ -116,6 +118,9 @@ function storeOn(ctx: StoreContext): Store {
     findApiTokenByHash: (hash, now) => activity.findApiTokenByHash(ctx, hash, now),
     revokeApiToken: (id, now) => activity.revokeApiToken(ctx, id, now),
     listApiTokens: () => activity.listApiTokens(ctx),
+    ping: async () => {
+      await sql`select 1`.execute(ctx.db);
+    },
     close: () => ctx.db.destroy(),
   };
 }

@@ -208,9 +208,16 @@ export interface Store {
 
   upsertImage(input: ImageInput, now: Date): Promise<Image>;
   getImages(digest: string): Promise<Image[]>;
+  listImages(
+    filter: { repository?: string; registryId?: string; includeArchived?: boolean },
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ images: Image[]; next?: string }>;
   /** tag -> digest; a tag that moves closes its history row and opens one for the new digest */
   recordTag(ref: TagRef, digest: string, now: Date): Promise<{ moved: boolean; previousDigest?: string }>;
   tagHistory(ref: TagRef): Promise<TagHistoryEntry[]>;
+  /** the tags a config covers, each with the last re-match of its image; by tag */
+  tagsForConfig(config: ScanConfig): Promise<Array<{ tag: string; digest: string; lastScanned?: Date }>>;
   saveInventory(digest: string, inventory: Inventory, extractorKey: string, now: Date): Promise<void>;
   getInventory(digest: string): Promise<{ inventory: Inventory; extractorKey: string } | undefined>;
   /** digests of live images holding any of the packages: what a DB delta must re-match */
@@ -250,5 +257,7 @@ export interface Store {
   revokeApiToken(id: string, now: Date): Promise<boolean>;
   listApiTokens(): Promise<ApiToken[]>;
 
+  /** one round trip, for readiness probes */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
