@@ -55,7 +55,12 @@ describe.each(apiDialects)('auth on $name', (dialect) => {
   it.each(routes)(
     '$method $url: no token, a bad token or a malformed header is 401 (public routes: 200)',
     async (route) => {
-      for (const headers of [{}, { authorization: `Bearer ${generateToken()}` }, { authorization: 'Basic YTpi' }]) {
+      const attempts: Array<Record<string, string>> = [
+        {},
+        { authorization: `Bearer ${generateToken()}` },
+        { authorization: 'Basic YTpi' },
+      ];
+      for (const headers of attempts) {
         const res = await call(route, headers);
         if (route.needs === 'public') {
           expect(res.statusCode).toBe(200);
