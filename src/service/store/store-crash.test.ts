@@ -4,16 +4,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { aFinding, dialects, digestOf, type TestDatabase } from './testing.ts';
 import type { Store, StoredFinding, StoreEvent } from './types.ts';
 
-const sqlite = dialects.find((d) => d.name === 'sqlite');
 const worker = fileURLToPath(new URL('./crash-worker.ts', import.meta.url));
 
 /**
  * Runs the worker until it has committed `rounds` times, then kills it with SIGKILL `delayMs` later:
  * the delays spread the kill over the next transaction's reads, updates and event inserts.
  */
-function runAndKill(file: string, digest: string, rounds: number, delayMs: number): Promise<number> {
+function runAndKill(db: TestDatabase, digest: string, rounds: number, delayMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [worker, file, digest], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [worker, db.url, digest, ...(db.schema === undefined ? [] : [db.schema])];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let committed = 0;
     let lastCount = 0;
     let stderr = '';
@@ -69,37 +69,39 @@ async function expectEventsMatchStates(store: Store, digest: string): Promise<vo
   }
 }
 
-describe.skipIf(sqlite === undefined)('a store process killed with SIGKILL mid-write (SQLite)', () => {
-  let db: TestDatabase;
-  afterEach(async () => db.cleanup());
+describe.each(dialects)('a store process killed with SIGKILL mid-write on $name', (dialect) => {
+  describe.skipIf(dialect.skipReason !== undefined)(dialect.skipReason ?? 'crash', () => {
+    let db: TestDatabase;
+    afterEach(async () => db.cleanup());
 
-  const kills = [
-    { rounds: 1, delayMs: 0 },
-    { rounds: 2, delayMs: 5 },
-    { rounds: 3, delayMs: 15 },
-    { rounds: 4, delayMs: 30 },
-  ];
+    const kills = [
+      { rounds: 1, delayMs: 0 },
+      { rounds: 2, delayMs: 5 },
+      { rounds: 3, delayMs: 15 },
+      { rounds: 4, delayMs: 30 },
+    ];
 
-  it.each(kills)(
-    'loses nothing committed and half-writes nothing (killed $delayMs ms after commit $rounds)',
-    async ({ rounds, delayMs }) => {
-      db = await (sqlite as NonNullable<typeof sqlite>).open();
-      const digest = digestOf(1);
-      const registry = await db.store.createRegistry({ name: 'r', url: 'https://r.test', kind: 'oci' }, new Date());
-      await db.store.upsertImage({ registryId: registry.id, repository: 'app', digest }, new Date());
+    it.each(kills)(
+      'loses nothing committed and half-writes nothing (killed $delayMs ms after commit $rounds)',
+      async ({ rounds, delayMs }) => {
+        db = await dialect.open();
+        const digest = digestOf(1);
+        const registry = await db.store.createRegistry({ name: 'r', url: 'https://r.test', kind: 'oci' }, new Date());
+        await db.store.upsertImage({ registryId: registry.id, repository: 'app', digest }, new Date());
 
-      const committedEvents = await runAndKill(db.sqliteFile as string, digest, rounds, delayMs);
-      const after = await db.reopen();
-      const events = await allEvents(after);
-      expect(events.length).toBeGreaterThanOrEqual(committedEvents);
-      await expectEventsMatchStates(after, digest);
+        const committedEvents = await runAndKill(db, digest, rounds, delayMs);
+        const after = await db.reopen();
+        const events = await allEvents(after);
+        expect(events.length).toBeGreaterThanOrEqual(committedEvents);
+        await expectEventsMatchStates(after, digest);
 
-      // the survivor carries on where the killed process stopped
-      const finding = aFinding('CVE-2026-00000', 'pkg0', 'HIGH');
-      await after.applyMatchResult(digest, [finding], { complete: true, now: new Date(Date.UTC(2027, 0, 1)) });
-      await expectEventsMatchStates(after, digest);
-      const open = (await after.findingsPage({ digest, state: 'open' }, undefined, 500)).findings;
-      expect(open.map((f) => f.vulnerabilityId)).toEqual(['CVE-2026-00000']);
-    },
-  );
+        // the survivor carries on where the killed process stopped
+        const finding = aFinding('CVE-2026-00000', 'pkg0', 'HIGH');
+        await after.applyMatchResult(digest, [finding], { complete: true, now: new Date(Date.UTC(2027, 0, 1)) });
+        await expectEventsMatchStates(after, digest);
+        const open = (await after.findingsPage({ digest, state: 'open' }, undefined, 500)).findings;
+        expect(open.map((f) => f.vulnerabilityId)).toEqual(['CVE-2026-00000']);
+      },
+    );
+  });
 });

@@ -13,8 +13,9 @@ export interface TestDatabase {
   readonly store: Store;
   /** another Store on the same database (another process, as far as the database can tell) */
   reopen(): Promise<Store>;
-  /** the SQLite file, for tests that hand it to a child process */
-  readonly sqliteFile?: string;
+  /** how to open it again, for tests that hand it to a child process */
+  readonly url: string;
+  readonly schema?: string;
   cleanup(): Promise<void>;
 }
 
@@ -39,7 +40,7 @@ async function openSqliteDatabase(): Promise<TestDatabase> {
   return {
     store: await open(),
     reopen: open,
-    sqliteFile: file,
+    url: `sqlite://${file}`,
     cleanup: async () => {
       for (const s of stores) await s.close();
       rmSync(dir, { recursive: true, force: true });
@@ -59,6 +60,8 @@ async function openPostgresDatabase(url: string): Promise<TestDatabase> {
   return {
     store: await open(),
     reopen: open,
+    url,
+    schema,
     cleanup: async () => {
       for (const s of stores) await s.close();
       const client = new pg.Client({ connectionString: url });
