@@ -252,7 +252,7 @@ export interface Store {
   listEvents(filter: { afterId?: number; type?: EventType; limit?: number }): Promise<StoreEvent[]>;
 
   createApiToken(input: { name: string; role: TokenRole; tokenHash: string }, now: Date): Promise<ApiToken>;
-  /** the live token with that hash, its last use set to now; undefined when unknown or revoked */
+  /** the live token with that hash (last use refreshed at most once a minute); undefined when unknown or revoked */
   findApiTokenByHash(tokenHash: string, now: Date): Promise<ApiToken | undefined>;
   revokeApiToken(id: string, now: Date): Promise<boolean>;
   listApiTokens(): Promise<ApiToken[]>;
