@@ -1,0 +1,64 @@
+import { VigilError } from '../../core/errors.ts';
+import type { SourceOptions } from '../../image/index.ts';
+import { RegistryClient } from '../../image/registry/index.ts';
+import type { Registry } from '../store/types.ts';
+import type { RuntimeContext } from './context.ts';
+
+/**
+ * The purpose registry credentials are sealed under. The API seals them (src/api/admin-routes.ts,
+ * CREDENTIALS_PURPOSE); the value must stay the same on both sides or no credential opens.
+ */
+const CREDENTIALS_PURPOSE = 'registry-credentials';
+
+/** How to reach one stored registry: its host for image references, and the options to read it. */
+export interface RegistryAccess {
+  /** host[:port], as an image reference names the registry */
+  readonly host: string;
+  readonly options: SourceOptions;
+  client(): RegistryClient;
+}
+
+export function registryAccess(ctx: RuntimeContext, registry: Registry): RegistryAccess {
+  let url: URL;
+  try {
+    url = new URL(registry.url);
+  } catch {
+    throw new VigilError('VIGIL_USAGE', `registry ${registry.name} has a URL that cannot be parsed`, {
+      registryId: registry.id,
+    });
+  }
+  const options: SourceOptions = {
+    // a registry stored as http:// is one the operator chose to reach without TLS
+    insecure: url.protocol === 'http:',
+    ...credentialsOf(ctx, registry),
+    ...ctx.sourceOptions?.(registry),
+  };
+  return {
+    host: url.host,
+    options,
+    client: () => new RegistryClient(url.host, options),
+  };
+}
+
+function credentialsOf(ctx: RuntimeContext, registry: Registry): { username?: string; password?: string } {
+  if (registry.credentials === undefined) return {};
+  if (ctx.secretBox === undefined) {
+    throw new VigilError(
+      'VIGIL_USAGE',
+      `registry ${registry.name} has stored credentials but VIGIL_SECRET_KEY is not set on this process`,
+      { registryId: registry.id },
+    );
+  }
+  const opened = JSON.parse(ctx.secretBox.open(registry.credentials, CREDENTIALS_PURPOSE)) as {
+    username?: string;
+    password?: string;
+    token?: string;
+  };
+  if (opened.username !== undefined && opened.password !== undefined) {
+    return { username: opened.username, password: opened.password };
+  }
+  // a bare token goes as the password of an empty user: what registries that take personal access
+  // tokens over basic auth (GHCR, Harbor robots, Quay) accept
+  if (opened.token !== undefined) return { username: opened.username ?? 'token', password: opened.token };
+  return {};
+}
