@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { VERSION } from '../cli/version.ts';
 import type { SecretBox } from '../service/secrets.ts';
 import type { ApiQueries } from '../service/store/api-queries.ts';
@@ -44,7 +44,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   const app = Fastify({
     ...(options.logger !== undefined ? { loggerInstance: options.logger } : { logger: false }),
     // the default access lines log the raw URL (which can hold ?token=); metrics.ts writes its own
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // the ECR-compatible API is used both as /configs and /configs/
     routerOptions: { ignoreTrailingSlash: true },
