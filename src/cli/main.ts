@@ -11,6 +11,7 @@ const commands: Readonly<Record<string, () => Promise<Command>>> = {
   sbom: async () => (await import('./sbom.ts')).sbomCommand(),
   scan: async () => (await import('./scan.ts')).scanCommand(),
   db: async () => (await import('./db.ts')).dbCommand(),
+  token: async () => (await import('./token.ts')).tokenCommand(),
 };
 
 /** The CLI is a thin shell: parse flags, call the library, print. `only` loads one command. */
