@@ -26,7 +26,7 @@ describe('inputFromFixture', () => {
     });
     expect(input.path).toBe('var/lib/dpkg/status');
     expect(input.size).toBe(11);
-    expect(input.localPath).toBe(join(root, 'var/lib/dpkg/status'));
+    expect(await input.localPath()).toBe(join(root, 'var/lib/dpkg/status'));
     expect(input.distro?.id).toBe('debian');
     expect((await input.read()).toString()).toBe('Package: a\n');
   });

@@ -106,7 +106,7 @@ export async function inputFromFixture(
     path: p,
     size: st.size,
     mode: st.mode,
-    localPath,
+    localPath: async () => localPath,
     async read(limit = DEFAULT_READ_LIMIT) {
       if (st.size > limit) return tooBig(p, st.size, limit);
       const handle = await open(localPath, 'r');

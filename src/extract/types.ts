@@ -25,8 +25,12 @@ export interface ExtractInput {
   readonly path: string;
   readonly size: number;
   readonly mode: number;
-  /** content on local disk (the layer cache); read it with `read` or open it for random access */
-  readonly localPath: string;
+  /**
+   * a path on local disk holding the content, for readers that need random access (SQLite,
+   * BerkeleyDB, zip, ELF); asked for only when needed, since small files live packed in the layer
+   * cache and are written out on demand. Text formats should use `read`.
+   */
+  localPath(): Promise<string>;
   read(limit?: number): Promise<Buffer>;
   readonly fs: FileSystemView;
   /** the image's distro when known (os/release runs first); used for purl namespaces */

@@ -268,14 +268,17 @@ async function runExtractor(
 ): Promise<ExtractResult> {
   const found = view.resolve(realPath);
   if (!found) return { packages: [], warnings: [] };
-  const localPath = await view.localPath(realPath);
+  let localPath: Promise<string> | undefined;
   let result: ExtractResult;
   try {
     result = await target.extractor.extract({
       path: target.path,
       size: found.node.file.size,
       mode: found.node.file.mode,
-      localPath: localPath as string,
+      localPath: () => {
+        localPath ??= view.localPath(realPath).then((path) => path as string);
+        return localPath;
+      },
       read: async (limit) => (await view.readFile(realPath, limit)) as Buffer,
       fs: view,
       ...(distro ? { distro } : {}),

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { LayerRef } from '../core/types.ts';
 import type { Extractor } from '../extract/types.ts';
 import type { ImageSource } from '../image/types.ts';
-import type { CapturedFile, LayerCache, LayerContribution } from './layer-cache.ts';
+import type { CapturedFile, LayerCache, LayerContribution, PackWriter } from './layer-cache.ts';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
@@ -26,8 +26,9 @@ export function isCaptured(extractors: readonly Extractor[], path: string, size:
 }
 
 /**
- * Reads one layer once and keeps what the extractors need: the files they ask for (contents go to
- * the blob store, never to memory), every symlink, and the layer's whiteouts. Hard links to files
+ * Reads one layer once and keeps what the extractors need: the files they ask for (small ones
+ * appended to the layer's pack file, larger ones streamed to a blob each, never whole in memory),
+ * every symlink, and the layer's whiteouts. Hard links to files
  * that were not captured when they streamed past are fetched with a second, targeted pass: tar
  * hard links always point backwards in the same archive.
  */
@@ -46,111 +47,91 @@ export async function collectLayer(
     warnings: [],
   };
   const pendingLinks = new Map<string, string>();
-  const writes = new PendingWrites();
+  const pack = options.cache.openPack();
   const onWarning = (path: string, message: string) => contribution.warnings.push({ path, message });
 
-  for await (const entry of source.layerEntries(layer, {
-    signal: options.signal,
-    onWarning,
-    onBytes: options.onBytes,
-  })) {
-    const base = posix.basename(entry.path);
-    if (base.startsWith(WHITEOUT_PREFIX)) {
-      const dir = posix.dirname(entry.path);
-      if (base === OPAQUE_MARKER) contribution.opaqueDirs.push(dir === '.' ? '' : dir);
-      else contribution.whiteouts.push(joinPath(dir, base.slice(WHITEOUT_PREFIX.length)));
-      await entry.skip();
-      continue;
-    }
-    switch (entry.type) {
-      case 'symlink':
-        contribution.symlinks[entry.path] = entry.linkTarget ?? '';
-        await entry.skip();
-        break;
-      case 'hardlink': {
-        const target = entry.linkTarget ?? '';
-        if (isCaptured(options.extractors, entry.path, entry.size, entry.mode)) {
-          const captured = contribution.files[target];
-          if (captured) contribution.files[entry.path] = captured;
-          else pendingLinks.set(entry.path, target);
-        }
-        await entry.skip();
-        break;
-      }
-      case 'file':
-        if (!isCaptured(options.extractors, entry.path, entry.size, entry.mode) || !entry.content) {
-          await entry.skip();
-        } else if (entry.hostPath !== undefined) {
-          // a directory on this machine: read in place later, never copied
-          contribution.files[entry.path] = { size: entry.size, mode: entry.mode, blob: '', hostPath: entry.hostPath };
-          await entry.skip();
-        } else if (entry.size > options.maxCapturedFileBytes) {
-          onWarning(entry.path, `not read: ${entry.size} bytes is over the ${options.maxCapturedFileBytes}-byte limit`);
-          await entry.skip();
-        } else {
-          contribution.files[entry.path] = await capture(options.cache, entry.content, entry.mode, entry.size, writes);
-        }
-        break;
-      case 'other':
-        // a sparse file, device or fifo where an extractor expects a regular file: say so, or a
-        // package database stored sparse would vanish from the report without a word
-        if (isCaptured(options.extractors, entry.path, entry.size, entry.mode)) {
-          onWarning(entry.path, 'not read: not a regular file (a sparse file, device or fifo)');
-        }
-        await entry.skip();
-        break;
-      default:
-        await entry.skip();
-    }
+  try {
+    await readEntries();
+  } catch (err) {
+    // a layer that fails (a digest mismatch at the end of the stream) must leave no pack behind
+    pack.abandon();
+    throw err;
   }
-
-  await writes.settle();
+  pack.finish();
   if (pendingLinks.size > 0) await resolvePendingLinks(source, layer, options, contribution, pendingLinks);
   return contribution;
+
+  /** one pass over the layer's tar entries, filling `contribution`, `pendingLinks` and `pack` */
+  async function readEntries(): Promise<void> {
+    for await (const entry of source.layerEntries(layer, {
+      signal: options.signal,
+      onWarning,
+      onBytes: options.onBytes,
+    })) {
+      const base = posix.basename(entry.path);
+      if (base.startsWith(WHITEOUT_PREFIX)) {
+        const dir = posix.dirname(entry.path);
+        if (base === OPAQUE_MARKER) contribution.opaqueDirs.push(dir === '.' ? '' : dir);
+        else contribution.whiteouts.push(joinPath(dir, base.slice(WHITEOUT_PREFIX.length)));
+        await entry.skip();
+        continue;
+      }
+      switch (entry.type) {
+        case 'symlink':
+          contribution.symlinks[entry.path] = entry.linkTarget ?? '';
+          await entry.skip();
+          break;
+        case 'hardlink': {
+          const target = entry.linkTarget ?? '';
+          if (isCaptured(options.extractors, entry.path, entry.size, entry.mode)) {
+            const captured = contribution.files[target];
+            if (captured) contribution.files[entry.path] = captured;
+            else pendingLinks.set(entry.path, target);
+          }
+          await entry.skip();
+          break;
+        }
+        case 'file':
+          if (!isCaptured(options.extractors, entry.path, entry.size, entry.mode) || !entry.content) {
+            await entry.skip();
+          } else if (entry.hostPath !== undefined) {
+            // a directory on this machine: read in place later, never copied
+            contribution.files[entry.path] = { size: entry.size, mode: entry.mode, blob: '', hostPath: entry.hostPath };
+            await entry.skip();
+          } else if (entry.size > options.maxCapturedFileBytes) {
+            onWarning(
+              entry.path,
+              `not read: ${entry.size} bytes is over the ${options.maxCapturedFileBytes}-byte limit`,
+            );
+            await entry.skip();
+          } else {
+            contribution.files[entry.path] = await capture(options.cache, entry.content, entry.mode, entry.size, pack);
+          }
+          break;
+        case 'other':
+          // a sparse file, device or fifo where an extractor expects a regular file: say so, or a
+          // package database stored sparse would vanish from the report without a word
+          if (isCaptured(options.extractors, entry.path, entry.size, entry.mode)) {
+            onWarning(entry.path, 'not read: not a regular file (a sparse file, device or fifo)');
+          }
+          await entry.skip();
+          break;
+        default:
+          await entry.skip();
+      }
+    }
+  }
 }
 
 /** Files up to this size are read into memory whole before they are stored (one write, no stream). */
 const SMALL_FILE_BYTES = 256 * 1024;
-
-/** small-file writes in flight per layer while the tar stream moves on (at most 8 MiB of content) */
-const MAX_PENDING_WRITES = 32;
-
-/**
- * Writes of small captured files overlap with reading the rest of the layer: without this, each of
- * the 3,000 package.json files of a node_modules tree would stop the stream for a stat, a write and
- * a rename. `settle` must be awaited before the layer's contribution is stored.
- */
-class PendingWrites {
-  readonly #inFlight = new Set<Promise<void>>();
-  #failure: unknown;
-
-  async add(write: Promise<void>): Promise<void> {
-    const tracked = write.then(
-      () => {
-        this.#inFlight.delete(tracked);
-      },
-      (err: unknown) => {
-        this.#inFlight.delete(tracked);
-        this.#failure ??= err;
-      },
-    );
-    this.#inFlight.add(tracked);
-    if (this.#inFlight.size >= MAX_PENDING_WRITES) await Promise.race(this.#inFlight);
-    if (this.#failure !== undefined) throw this.#failure;
-  }
-
-  async settle(): Promise<void> {
-    await Promise.all(this.#inFlight);
-    if (this.#failure !== undefined) throw this.#failure;
-  }
-}
 
 async function capture(
   cache: LayerCache,
   content: Readable,
   mode: number,
   size: number,
-  writes: PendingWrites,
+  pack: PackWriter,
 ): Promise<CapturedFile> {
   if (size <= SMALL_FILE_BYTES) {
     const chunks: Buffer[] = [];
@@ -161,9 +142,8 @@ async function capture(
       if (read > SMALL_FILE_BYTES) throw new Error(`tar entry longer than its header's ${size} bytes`);
       chunks.push(chunk as Buffer);
     }
-    const staged = cache.putBlobBytes(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
-    await writes.add(staged.stored);
-    return { size: staged.size, mode, blob: staged.blob };
+    const packed = pack.add(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    return { size: packed.size, mode, blob: packed.blob, pack: packed.pack, offset: packed.offset };
   }
   const { blob, size: written } = await cache.putBlob(content);
   return { size: written, mode, blob };
@@ -195,20 +175,25 @@ export async function capturePaths(
   options: CollectOptions,
 ): Promise<Map<string, CapturedFile>> {
   const found = new Map<string, CapturedFile>();
-  const writes = new PendingWrites();
-  for await (const entry of source.layerEntries(layer, { signal: options.signal })) {
-    if (
-      entry.type === 'file' &&
-      entry.content &&
-      wanted.has(entry.path) &&
-      entry.size <= options.maxCapturedFileBytes
-    ) {
-      found.set(entry.path, await capture(options.cache, entry.content, entry.mode, entry.size, writes));
-    } else {
-      await entry.skip();
+  const pack = options.cache.openPack();
+  try {
+    for await (const entry of source.layerEntries(layer, { signal: options.signal })) {
+      if (
+        entry.type === 'file' &&
+        entry.content &&
+        wanted.has(entry.path) &&
+        entry.size <= options.maxCapturedFileBytes
+      ) {
+        found.set(entry.path, await capture(options.cache, entry.content, entry.mode, entry.size, pack));
+      } else {
+        await entry.skip();
+      }
     }
+  } catch (err) {
+    pack.abandon();
+    throw err;
   }
-  await writes.settle();
+  pack.finish();
   return found;
 }
 

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { VigilError } from '../core/errors.ts';
 import type { FileInfo, FileSystemView } from '../extract/types.ts';
 import type { CapturedFile, LayerCache, LayerContribution } from './layer-cache.ts';
@@ -144,15 +143,13 @@ export class MergedView implements FileSystemView {
         },
       );
     }
-    const { hostPath, blob } = found.node.file;
-    return hostPath !== undefined ? readFile(hostPath) : this.#cache.readBlob(blob);
+    return this.#cache.readCaptured(found.node.file);
   }
 
-  /** The blob's path; blobs were checked to exist when their layer was read or taken from the cache. */
+  /** A path holding the content: the blob, a pack entry written out as a blob, or the file itself (dir:). */
   async localPath(path: string): Promise<string | undefined> {
     const found = this.resolve(path);
-    if (!found) return undefined;
-    return found.node.file.hostPath ?? this.#cache.blobPath(found.node.file.blob);
+    return found ? this.#cache.localPathOf(found.node.file) : undefined;
   }
 
   async list(dir: string): Promise<string[]> {

@@ -106,7 +106,11 @@ describe('binaries', () => {
 
   it('a file that vanished is a warning naming it', async () => {
     const input = await inputFromFixture(testdata, 'bin/not-go-elf64le');
-    const got = await goExtractor.extract({ ...input, path: 'usr/bin/gone', localPath: join(testdata, 'missing') });
+    const got = await goExtractor.extract({
+      ...input,
+      path: 'usr/bin/gone',
+      localPath: async () => join(testdata, 'missing'),
+    });
     expect(got.packages).toEqual([]);
     expect(got.warnings).toEqual([expect.stringMatching(/^cannot read usr\/bin\/gone: ENOENT/)]);
   });

@@ -29,7 +29,7 @@ function errorMessage(err: unknown): string {
 
 async function extractBinary(input: ExtractInput): Promise<ExtractResult> {
   try {
-    const result = await withFile(input.localPath, readBuildInfo);
+    const result = await withFile(await input.localPath(), readBuildInfo);
     if (result.kind !== 'go') return { packages: [], warnings: [] };
     const info = parseModinfo(result.info.modinfo);
     const warnings =

@@ -117,7 +117,7 @@ export function createJavaExtractor(limits: ArchiveLimits = defaultArchiveLimits
         warnings.add(message.length > 500 ? `${message.slice(0, 500)}…` : message);
       };
       const archives: ArchiveContents[] = [];
-      await walkArchive(input.localPath, input.path, (contents) => archives.push(contents), warn, limits);
+      await walkArchive(await input.localPath(), input.path, (contents) => archives.push(contents), warn, limits);
       archives.sort((a, b) => a.index - b.index);
       const packages = archives.flatMap((contents) => packagesOf(contents, warn));
       return { packages, warnings: warnings.toArray() };

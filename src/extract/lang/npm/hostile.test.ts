@@ -152,7 +152,7 @@ describe('hostile shapes', () => {
     await mkdir(join(root, 'usr/bin'), { recursive: true });
     await writeFile(join(root, 'usr/bin/node'), 'x', { mode: 0o755 });
     const input = await inputFromFixture(root, 'usr/bin/node');
-    const got = await npmExtractor.extract({ ...input, localPath: join(root, 'missing') });
+    const got = await npmExtractor.extract({ ...input, localPath: async () => join(root, 'missing') });
     expect(got.packages).toEqual([]);
     expect(got.warnings).toEqual([expect.stringMatching(/^cannot read usr\/bin\/node: .*ENOENT/)]);
   });

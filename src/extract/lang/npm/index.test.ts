@@ -277,7 +277,7 @@ describe('node binary', () => {
       ...input,
       size: st.size,
       mode: st.mode,
-      localPath: process.execPath,
+      localPath: async () => process.execPath,
       read: () => Promise.reject(new Error('a binary is scanned, never read whole')),
     });
     expect(got.packages.map((p) => p.purl)).toEqual([`pkg:generic/node@${process.versions.node}`]);

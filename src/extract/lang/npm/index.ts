@@ -124,7 +124,7 @@ async function lockfile(input: ExtractInput, kind: 'package-lock' | 'yarn-lock' 
 async function nodeBinary(input: ExtractInput): Promise<ExtractResult> {
   let scan: Awaited<ReturnType<typeof scanNodeBinary>>;
   try {
-    scan = await scanNodeBinary(input.localPath);
+    scan = await scanNodeBinary(await input.localPath());
   } catch (err) {
     return { packages: [], warnings: [`cannot read ${input.path}: ${(err as Error).message}`] };
   }

@@ -177,7 +177,11 @@ describe('cargo-auditable binaries', () => {
 
   it('a binary that vanished is a warning naming it', async () => {
     const input = await inputFromFixture(testdata, 'auditable/hello-auditable');
-    const got = await rustExtractor.extract({ ...input, path: 'usr/bin/gone', localPath: join(testdata, 'missing') });
+    const got = await rustExtractor.extract({
+      ...input,
+      path: 'usr/bin/gone',
+      localPath: async () => join(testdata, 'missing'),
+    });
     expect(got.warnings).toEqual([expect.stringMatching(/^cannot read usr\/bin\/gone: ENOENT/)]);
   });
 });

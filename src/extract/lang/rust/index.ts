@@ -50,7 +50,7 @@ async function extractLockfile(input: ExtractInput): Promise<ExtractResult> {
 
 async function extractBinary(input: ExtractInput): Promise<ExtractResult> {
   try {
-    const result = await withFile(input.localPath, readAuditData);
+    const result = await withFile(await input.localPath(), readAuditData);
     if (result.kind !== 'audit') return { packages: [], warnings: [] };
     return { packages: auditPackages(result.data, input.path), warnings: [] };
   } catch (err) {

@@ -358,7 +358,7 @@ describe('hostile and corrupt input', () => {
 
   it('an unreadable file is a warning, not an error', async () => {
     const input = await inputFromFixture(join(testdata, 'osv-scalibr'), 'single');
-    const got = await apkExtractor.extract({ ...input, path: DB, localPath: join(scratch, 'gone') });
+    const got = await apkExtractor.extract({ ...input, path: DB, localPath: async () => join(scratch, 'gone') });
     expect(got).toEqual({
       packages: [],
       warnings: [expect.stringMatching(/^cannot read lib\/apk\/db\/installed: .*ENOENT/)],

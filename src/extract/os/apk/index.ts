@@ -145,7 +145,7 @@ export const apkExtractor = {
     };
 
     try {
-      await forEachLine(input.localPath, onLine, {
+      await forEachLine(await input.localPath(), onLine, {
         maxLineLength: MAX_LINE,
         onOverlong: (lineNumber) => warnings.add(`line ${lineNumber}: longer than ${MAX_LINE} bytes, skipped`),
       });

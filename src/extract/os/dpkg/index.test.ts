@@ -539,7 +539,7 @@ describe('hostile and corrupt input', () => {
 
   it('an unreadable file is a warning, not an error', async () => {
     const input = await inputFromFixture(join(testdata, 'trivy/only-apt'), 'var/lib/dpkg/status');
-    const got = await dpkgExtractor.extract({ ...input, localPath: join(scratch, 'gone') });
+    const got = await dpkgExtractor.extract({ ...input, localPath: async () => join(scratch, 'gone') });
     expect(got.packages).toEqual([]);
     expect(got.warnings).toEqual([expect.stringMatching(/^cannot read var\/lib\/dpkg\/status: .*ENOENT/)]);
   });

@@ -137,7 +137,7 @@ export const dpkgExtractor = {
     let repeats = 0;
     try {
       await forEachStanza(
-        input.localPath,
+        await input.localPath(),
         (stanza, line) => {
           const candidate = candidateOf(stanza, line, fromStatusDir, warnings);
           if (!candidate) return;

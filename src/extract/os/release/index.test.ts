@@ -459,7 +459,7 @@ describe('hostile input', () => {
 
   it('an unreadable file is a warning, not an error', async () => {
     const input = await inputFromFixture(join(testdata, 'wolfi'), 'etc/os-release');
-    const got = await releaseExtractor.extract({ ...input, localPath: join(scratch, 'gone') });
+    const got = await releaseExtractor.extract({ ...input, localPath: async () => join(scratch, 'gone') });
     expect(got).toEqual({ packages: [], warnings: [expect.stringMatching(/^cannot read etc\/os-release: .*ENOENT/)] });
   });
 

@@ -43,7 +43,7 @@ export const releaseExtractor = {
     const warnings: string[] = [];
     let head: Buffer;
     try {
-      head = await readHead(input.localPath, MAX_RELEASE_FILE);
+      head = await readHead(await input.localPath(), MAX_RELEASE_FILE);
     } catch (err) {
       return { packages: [], warnings: [`cannot read ${input.path}: ${(err as Error).message}`] };
     }

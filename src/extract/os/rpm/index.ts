@@ -37,7 +37,7 @@ export const rpmExtractor = {
     const packages: Package[] = [];
     try {
       const sqliteWal = await walBeside(input);
-      for await (const installed of readRpmdb(input.localPath, warnings, { sqliteWal })) {
+      for await (const installed of readRpmdb(await input.localPath(), warnings, { sqliteWal })) {
         if (installed.name === GPG_PUBKEY) continue;
         packages.push(toPackage(installed, input.path, input.distro));
       }

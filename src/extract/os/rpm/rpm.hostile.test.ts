@@ -29,7 +29,7 @@ async function extractBytes(bytes: Buffer, imagePath = 'var/lib/rpm/Packages'): 
     path: imagePath,
     size: bytes.length,
     mode: 0o644,
-    localPath,
+    localPath: async () => localPath,
     read: () => Promise.reject(new Error('the rpm extractor reads localPath')),
     fs: {
       stat: async () => undefined,
@@ -303,7 +303,7 @@ describe('os/rpm SQLite specifics', () => {
       path: 'var/lib/rpm/rpmdb.sqlite',
       size: bytes.length,
       mode: 0o644,
-      localPath,
+      localPath: async () => localPath,
       read: () => Promise.reject(new Error('unused')),
       fs: {
         stat: async () => undefined,
