@@ -49,7 +49,9 @@ export interface CapturedFile {
 
 /**
  * On-disk cache under one root:
- *   blobs/<sha256>                       captured file contents, shared by every layer
+ *   blobs/<sha256>                       captured files over 256 KiB (and small ones an extractor
+ *                                        needed as a file), shared by every layer
+ *   packs/<id>.pack                      one layer's small captured files, back to back
  *   layers/<diffId hex>-<extractorsKey>.json    a LayerContribution
  *   inventories/<manifest hex>-<extractorsKey>.json  a merged Inventory
  * Every write goes to a temporary name first and is renamed into place, so a crash leaves either
