@@ -27,7 +27,7 @@ export function createSqliteQueue(ctx: RuntimeContext, options: SqliteQueueOptio
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   let stopping: AbortController | undefined;
   let workers: Promise<void>[] = [];
-  let wake: (() => void) | undefined;
+  const idleWorkers = new Set<() => void>();
 
   const idle = (signal: AbortSignal) =>
     new Promise<void>((resolve) => {
@@ -35,10 +35,10 @@ export function createSqliteQueue(ctx: RuntimeContext, options: SqliteQueueOptio
       function finish() {
         clearTimeout(timer);
         signal.removeEventListener('abort', finish);
-        wake = undefined;
+        idleWorkers.delete(finish);
         resolve();
       }
-      wake = finish;
+      idleWorkers.add(finish);
       signal.addEventListener('abort', finish, { once: true });
     });
 
@@ -101,7 +101,7 @@ export function createSqliteQueue(ctx: RuntimeContext, options: SqliteQueueOptio
         ...(job.tag !== undefined && { tag: job.tag }),
         ...(job.force !== undefined && { force: job.force }),
       });
-      wake?.();
+      for (const wake of [...idleWorkers]) wake();
     },
 
     async start(concurrency) {

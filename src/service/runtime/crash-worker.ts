@@ -1,0 +1,48 @@
+/**
+ * Child process for the kill -9 test (test/service-queue.test.ts): runs the SQLite queue with one
+ * worker on a pinned clock and holds still at `holdAt`, printing HOLD, until the test kills it.
+ * - `inventory`: the first layer blob request never answers (killed mid-download)
+ * - `complete`: findings and their events are stored, the scan row is not yet finished
+ * Usage: node crash-worker.ts '<json: { url, schema?, dbPath, cacheDir, nowMs, holdAt }>'
+ */
+
+import { openStore } from '../store/open-store.ts';
+import { openScanQueueQueries } from '../store/scan-queue.ts';
+import type { Store } from '../store/types.ts';
+import type { RuntimeContext } from './context.ts';
+import { createSqliteQueue } from './sqlite-queue.ts';
+import { openVulnData } from './vuln-data.ts';
+
+interface Args {
+  url: string;
+  schema?: string;
+  dbPath: string;
+  cacheDir: string;
+  nowMs: number;
+  holdAt: 'inventory' | 'complete';
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+const options = args.schema === undefined ? {} : { schema: args.schema };
+const hold = (): Promise<never> => {
+  process.stdout.write('HOLD\n');
+  return new Promise<never>(() => {});
+};
+
+const opened = await openStore(args.url, options);
+const store: Store = args.holdAt === 'complete' ? { ...opened, completeScan: () => hold() } : opened;
+const ctx: RuntimeContext = {
+  store,
+  jobs: await openScanQueueQueries(args.url, options),
+  vulnDb: openVulnData(args.dbPath),
+  cacheDir: args.cacheDir,
+  now: () => new Date(args.nowMs),
+  staleAfterMs: 3 * 86_400_000,
+  sourceOptions: () => ({
+    fetch: (input, init) =>
+      args.holdAt === 'inventory' && String(input instanceof Request ? input.url : input).includes('/blobs/sha256:')
+        ? hold()
+        : fetch(input, init),
+  }),
+};
+await createSqliteQueue(ctx, { leaseMs: 60_000, pollMs: 100 }).start(1);

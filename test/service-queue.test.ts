@@ -1,0 +1,193 @@
+/**
+ * The embedded (SQLite) scan queue: workers claim each scan once, a shutdown hands running scans
+ * back, and a process killed with SIGKILL mid-scan loses nothing and duplicates nothing: the scan
+ * runs again from its expired lease and the notifier still hears of every finding.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseImageRef } from '../src/image/index.ts';
+import { pushOciLayout } from '../src/image/registry/index.ts';
+import { createSqliteQueue } from '../src/service/runtime/sqlite-queue.ts';
+import { npmAdvisory, openRuntimeHarness, type RuntimeHarness, T0 } from '../src/service/runtime/testing.ts';
+import { dialects, type TestDatabase } from '../src/service/store/testing.ts';
+import type { Registry, Scan } from '../src/service/store/types.ts';
+import { buildImage } from './support/build-image.ts';
+import { startRegistry, type TestRegistry } from './support/registry.ts';
+
+const CRASH_WORKER = new URL('../src/service/runtime/crash-worker.ts', import.meta.url).pathname;
+const ADVISORIES = [
+  npmAdvisory('GHSA-test-lodash', 'lodash', '4.17.21', 'CVE-2099-1001'),
+  npmAdvisory('GHSA-test-minimist', 'minimist', '1.2.6', 'CVE-2099-1002'),
+];
+const sqlite = dialects.find((d) => d.name === 'sqlite')!;
+const packageJson = (name: string, version: string) => JSON.stringify({ name, version });
+
+let work: string;
+let registry: TestRegistry;
+const digests: string[] = [];
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'vigil-service-queue-'));
+  registry = await startRegistry();
+  for (const [i, version] of ['4.17.15', '4.17.19', '4.17.20'].entries()) {
+    const image = await buildImage(
+      {
+        layers: [
+          {
+            files: {
+              'srv/app/node_modules/lodash/package.json': packageJson('lodash', version),
+              'srv/app/node_modules/minimist/package.json': packageJson('minimist', '1.2.0'),
+            },
+          },
+        ],
+      },
+      join(work, `layout-${i}`),
+    );
+    await pushOciLayout(image.layoutDir, parseImageRef(`${registry.host}/team/app:${i}`), { insecure: true });
+    digests.push(image.manifestDigest);
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await registry?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+/** waits (bounded by the test timeout) until every scan has finished */
+async function finished(database: TestDatabase, ids: readonly string[]): Promise<Scan[]> {
+  for (;;) {
+    const scans = await Promise.all(ids.map((id) => database.store.getScan(id)));
+    if (scans.every((s) => s?.status === 'completed' || s?.status === 'failed')) return scans as Scan[];
+    await delay(50);
+  }
+}
+
+describe('SQLite scan queue', () => {
+  let database: TestDatabase;
+  let harness: RuntimeHarness;
+  let registryRow: Registry;
+
+  beforeEach(async () => {
+    database = await sqlite.open();
+    harness = await openRuntimeHarness(database);
+    await harness.updateVulnDb(ADVISORIES);
+    registryRow = await database.store.createRegistry({ name: 'local', url: registry.url, kind: 'oci' }, T0);
+  });
+  afterEach(async () => {
+    await harness.close();
+    await database.cleanup();
+  });
+
+  const enqueueAll = async (queue: ReturnType<typeof createSqliteQueue>) => {
+    const ids: string[] = [];
+    for (const digest of digests) {
+      const scan = await database.store.createScan({ digest }, T0);
+      await queue.enqueue({ scanId: scan.id, digest, registryId: registryRow.id, repository: 'team/app' });
+      ids.push(scan.id);
+    }
+    return ids;
+  };
+
+  it('two workers take each queued scan exactly once', async () => {
+    const queue = createSqliteQueue(harness.ctx, { pollMs: 20 });
+    const ids = await enqueueAll(queue);
+    await queue.start(2);
+    const scans = await finished(database, ids);
+    await queue.stop();
+    expect(scans.map((s) => s.status)).toEqual(['completed', 'completed', 'completed']);
+    expect(await database.store.listEvents({ type: 'scan.completed' })).toHaveLength(3);
+    // one dispatch per scan
+    expect(harness.dispatched.map((events) => events.at(-1)?.type)).toEqual([
+      'scan.completed',
+      'scan.completed',
+      'scan.completed',
+    ]);
+  });
+
+  it('stop() aborts a scan that outlives the grace period and hands it back to the queue', async () => {
+    let release: () => void = () => {};
+    const blocked = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    (harness.ctx as { sourceOptions?: unknown }).sourceOptions = () => ({
+      // a registry that never answers, as fetch does: until the request's signal aborts it
+      fetch: async (input: string | URL | Request, init?: RequestInit) => {
+        await Promise.race([
+          blocked,
+          new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason))),
+        ]);
+        return fetch(input, init);
+      },
+    });
+    const queue = createSqliteQueue(harness.ctx, { pollMs: 20 });
+    const [first] = await enqueueAll(queue);
+    await queue.start(1);
+    while ((await database.store.getScan(first!))?.status !== 'running') await delay(20);
+    await queue.stop(0);
+    release();
+    expect((await database.store.getScan(first!))?.status).toBe('queued');
+    expect(await database.store.listEvents({})).toEqual([]);
+  });
+
+  it.each(['inventory', 'complete'] as const)(
+    'a worker killed with SIGKILL at %s loses nothing: the scan runs again, nothing is duplicated',
+    async (holdAt) => {
+      const queue = createSqliteQueue(harness.ctx, { pollMs: 20, leaseMs: 60_000 });
+      const digest = digests[0]!;
+      const scan = await database.store.createScan({ digest }, T0);
+      await queue.enqueue({ scanId: scan.id, digest, registryId: registryRow.id, repository: 'team/app', tag: '0' });
+
+      const child = spawn(
+        process.execPath,
+        [
+          CRASH_WORKER,
+          JSON.stringify({
+            url: database.url,
+            dbPath: harness.dbPath,
+            cacheDir: join(harness.dir, 'cache'),
+            nowMs: T0.getTime(),
+            holdAt,
+          }),
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('HOLD')) resolve();
+        });
+        child.once('exit', () => reject(new Error(`crash worker exited early: ${stderr}`)));
+      });
+      child.kill('SIGKILL');
+      await exited;
+      expect((await database.store.getScan(scan.id))?.status).toBe('running');
+      const storedBefore = await database.store.listEvents({ type: 'finding.new' });
+      expect(storedBefore).toHaveLength(holdAt === 'complete' ? 2 : 0);
+
+      // a new process, once the dead one's lease has expired
+      harness.setNow(new Date(T0.getTime() + 2 * 60_000));
+      await queue.start(1);
+      const [done] = await finished(database, [scan.id]);
+      await queue.stop();
+
+      expect(done?.status).toBe('completed');
+      expect(await database.store.listEvents({ type: 'finding.new' })).toHaveLength(2);
+      expect(await database.store.listEvents({ type: 'scan.completed' })).toHaveLength(1);
+      expect((await database.store.findingsPage({ digest }, undefined, 50)).findings).toHaveLength(2);
+      expect(
+        await database.store.tagHistory({ registryId: registryRow.id, repository: 'team/app', tag: '0' }),
+      ).toHaveLength(1);
+      // the notifier hears of both findings even when the killed attempt stored them
+      expect(harness.dispatched.flat().map((e) => e.type)).toEqual(['finding.new', 'finding.new', 'scan.completed']);
+    },
+    60_000,
+  );
+});
