@@ -21,17 +21,21 @@ export interface AtomFeed {
   readonly entries: readonly AtomEntry[];
 }
 
-const notXmlChar =
+export const notXmlChar =
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 export function escapeXml(text: string): string {
-  return text
-    .replace(notXmlChar, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    text
+      .replace(notXmlChar, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+      // a reader turns a literal CR into LF (XML 1.0 section 2.11); a reference survives as CR
+      .replace(/\r/g, '&#13;')
+  );
 }
 
 /** RFC 3339 without fractional seconds, as feed readers expect */

@@ -159,6 +159,27 @@ describe.each(apiDialects)('ECR continuous-scan API on $name', (dialect) => {
     );
   });
 
+  it('a registry_url config summarises the tags of that registry, and a feed names it', async () => {
+    const registry = await h.store.createRegistry(
+      { name: 'local', url: 'https://registry.example:5000', kind: 'oci' },
+      new Date(1569927828_000),
+    );
+    await h.store.upsertImage({ registryId: registry.id, repository: 'team/app', digest: digestOf(42) }, new Date(0));
+    await h.store.recordTag({ registryId: registry.id, repository: 'team/app', tag: '1.0' }, digestOf(42), new Date(0));
+    await h.store.applyMatchResult(digestOf(42), [finding('CVE-2025-1', 'CRITICAL')], {
+      complete: true,
+      now: new Date(0),
+    });
+    const id = (await post({ registry_url: 'https://registry.example:5000', repository: 'team/app' })).body
+      .split('ID=')[1]
+      ?.trim();
+    const summary = await h.app.inject({ url: '/summary', headers: h.auth('viewer') });
+    expect(summary.body).toBe('Results for team/app:1.0 in https://registry.example:5000:\n CRITICAL: 1\n\n\n');
+    const feed = parseXml((await h.app.inject({ url: `/findings/${id}`, headers: h.auth('viewer') })).body);
+    expect(childrenNamed(feed, 'title')[0]?.text).toBe('Repository team/app in https://registry.example:5000');
+    expect(childrenNamed(feed, 'entry')).toHaveLength(1);
+  });
+
   it('GET /findings/{id} is a well-formed Atom feed of the config', async () => {
     const id = (await post(ubuntuConfig)).body.split('ID=')[1]?.trim();
     const res = await h.app.inject({ url: `/findings/${id}`, headers: h.auth('viewer') });

@@ -98,6 +98,7 @@ describe.each(apiDialects)('/api/v1 on $name', (dialect) => {
       expect(res.statusCode).toBe(400);
       expect(res.json().error.message).toMatch(message);
       expect(res.body).not.toContain(password);
+      expect(h.logLines.join('')).not.toContain(password);
     });
 
     it('a taken name is 400 and an unknown id 404', async () => {
