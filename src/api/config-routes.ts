@@ -19,7 +19,7 @@ const configProperties = {
   registryId: short,
   repository: short,
   repositoryPattern: { ...short, description: 'glob over repository names: * and ? within a segment, ** across' },
-  tags: { type: 'array', items: short, maxItems: 1000, nullable: true },
+  tags: { type: 'array', items: short, minItems: 1, maxItems: 1000, nullable: true, description: 'null: every tag' },
   tagFilter: { ...short, description: 'glob (or /regex/) over tag names' },
   owner: { ...short, description: 'who is told about findings: a team or a person' },
   schedule: { ...short, description: 'cron expression, default "0 0 * * *" (daily)' },

@@ -79,7 +79,8 @@ export function ecrRoutes(app: FastifyInstance, { store, queries, now }: Deps): 
           ...(b.registry !== undefined && { registry: b.registry }),
           ...(b.registry_url !== undefined && { registryUrl: b.registry_url }),
           repository: b.repository,
-          tags: b.tags ?? null,
+          // the original scanned every tag for an absent or empty list alike
+          tags: b.tags === undefined || b.tags === null || b.tags.length === 0 ? null : b.tags,
         },
         now(),
       );

@@ -103,7 +103,7 @@ describe.each(apiDialects)('ECR continuous-scan API on $name', (dialect) => {
 
   it('lists tags as null when none were given, and registry_url configs with their URL', async () => {
     await post(centosConfig);
-    await post({ registry_url: 'https://registry.example:5000', repository: 'team/app' });
+    await post({ registry_url: 'https://registry.example:5000', repository: 'team/app', tags: [] });
     const listed = JSON.parse((await h.app.inject({ url: '/configs', headers: h.auth('viewer') })).body);
     expect(listed.map((c: { tags: unknown }) => c.tags)).toEqual([null, null]);
     expect(listed.find((c: { repository: string }) => c.repository === 'team/app')).toMatchObject({

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../cli/version.ts';
+import { VigilError } from '../core/errors.ts';
 import { findSbomFormat } from '../report/index.ts';
 import type { ApiQueries } from '../service/store/api-queries.ts';
 import type { ScanStatus, Store } from '../service/store/types.ts';
@@ -135,7 +136,7 @@ export function imageRoutes(app: FastifyInstance, { store, queries, now, scanQue
       const stored = await store.getInventory(digest);
       if (stored === undefined) throw notFound(`inventory of image ${digest}`);
       const format = findSbomFormat(request.query.format ?? 'cyclonedx');
-      if (format === undefined) throw new ApiError('VIGIL_NOT_FOUND', 'unknown SBOM format');
+      if (format === undefined) throw new VigilError('VIGIL_USAGE', `unknown SBOM format ${request.query.format}`);
       const document = format.render(stored.inventory, { now: now(), uuid: randomUUID, toolVersion: VERSION });
       const file = `${digest.replace(':', '-')}${format.fileExtension}`;
       return reply
