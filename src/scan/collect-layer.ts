@@ -133,7 +133,9 @@ async function capture(
   size: number,
   pack: PackWriter,
 ): Promise<CapturedFile> {
-  if (size <= SMALL_FILE_BYTES) {
+  // executables go to blobs of their own whatever their size: the binary readers (Go, Rust) need
+  // them as files, and writing a packed one out again would cost a second write
+  if (size <= SMALL_FILE_BYTES && (mode & 0o111) === 0) {
     const chunks: Buffer[] = [];
     let read = 0;
     for await (const chunk of content) {
