@@ -8,9 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseImageRef } from '../src/image/index.ts';
 import { pushOciLayout } from '../src/image/registry/index.ts';
+import { createPgBossQueue } from '../src/service/runtime/pgboss-queue.ts';
 import { createSqliteQueue } from '../src/service/runtime/sqlite-queue.ts';
 import { npmAdvisory, openRuntimeHarness, type RuntimeHarness, T0 } from '../src/service/runtime/testing.ts';
 import { dialects, type TestDatabase } from '../src/service/store/testing.ts';
@@ -124,12 +126,18 @@ describe('SQLite scan queue', () => {
       },
     });
     const queue = createSqliteQueue(harness.ctx, { pollMs: 20 });
-    const [first] = await enqueueAll(queue);
+    await enqueueAll(queue);
     await queue.start(1);
-    while ((await database.store.getScan(first!))?.status !== 'running') await delay(20);
+    // scans queued in one instant are taken in id order: wait for whichever is running
+    let taken = await database.store.listScans({ status: 'running' });
+    while (taken.length === 0) {
+      await delay(20);
+      taken = await database.store.listScans({ status: 'running' });
+    }
     await queue.stop(0);
     release();
-    expect((await database.store.getScan(first!))?.status).toBe('queued');
+    expect((await database.store.getScan(taken[0]!.id))?.status).toBe('queued');
+    expect(await database.store.listScans({ status: 'running' })).toEqual([]);
     expect(await database.store.listEvents({})).toEqual([]);
   });
 
@@ -190,4 +198,46 @@ describe('SQLite scan queue', () => {
     },
     60_000,
   );
+});
+
+const postgres = dialects.find((d) => d.name === 'postgres')!;
+
+describe.skipIf(postgres.skipReason !== undefined)('PostgreSQL scan queue (pg-boss)', () => {
+  it('serve enqueues, two workers take each scan exactly once', async () => {
+    const database = await postgres.open();
+    const bossSchema = `${database.schema}_jobs`;
+    const harness = await openRuntimeHarness(database);
+    const worker = await openRuntimeHarness(database);
+    try {
+      await harness.updateVulnDb(ADVISORIES);
+      (worker.ctx as { vulnDb: unknown }).vulnDb = harness.ctx.vulnDb;
+      const registryRow = await database.store.createRegistry({ name: 'local', url: registry.url, kind: 'oci' }, T0);
+      const options = { url: database.url, schema: bossSchema, pollingIntervalSeconds: 0.5 };
+      const serve = createPgBossQueue(harness.ctx, options);
+      const workers = [createPgBossQueue(harness.ctx, options), createPgBossQueue(worker.ctx, options)];
+      const ids: string[] = [];
+      for (const digest of digests) {
+        const scan = await database.store.createScan({ digest }, T0);
+        await serve.enqueue({ scanId: scan.id, digest, registryId: registryRow.id, repository: 'team/app' });
+        // a second enqueue of the same scan (a retried request) queues nothing more
+        await serve.enqueue({ scanId: scan.id, digest, registryId: registryRow.id, repository: 'team/app' });
+        ids.push(scan.id);
+      }
+      for (const queue of workers) await queue.start(1);
+      const scans = await finished(database, ids);
+      for (const queue of [serve, ...workers]) await queue.stop();
+      expect(scans.map((s) => s.status)).toEqual(['completed', 'completed', 'completed']);
+      expect(await database.store.listEvents({ type: 'scan.completed' })).toHaveLength(3);
+      expect(await database.store.listEvents({ type: 'finding.new' })).toHaveLength(6);
+      expect([...harness.dispatched, ...worker.dispatched]).toHaveLength(3);
+    } finally {
+      await worker.close();
+      await harness.close();
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      await client.query(`drop schema if exists ${bossSchema} cascade`);
+      await client.end();
+      await database.cleanup();
+    }
+  }, 60_000);
 });
