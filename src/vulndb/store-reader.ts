@@ -61,6 +61,7 @@ class SqliteVulnDbReader implements VulnDbReader {
   readonly #epss: Database.Statement;
   readonly #nvd: Database.Statement;
   #ecosystems: readonly string[] | undefined;
+  readonly #facts = new Map<string, { kev?: KevEntry; epss?: EpssEntry; nvd: readonly NvdCvss[] }>();
 
   constructor(db: Database.Database, path: string) {
     this.#db = db;
@@ -97,24 +98,47 @@ class SqliteVulnDbReader implements VulnDbReader {
   }
 
   kev(cveId: string): KevEntry | undefined {
-    const json = this.#kev.get(cveId) as string | undefined;
-    return json === undefined ? undefined : (JSON.parse(json) as KevEntry);
+    return this.#enrichment(cveId).kev;
   }
 
   epss(cveId: string): EpssEntry | undefined {
-    const row = this.#epss.get(cveId) as
-      | { cveId: string; score: number; percentile: number; date: string | null }
-      | undefined;
-    if (row === undefined) return undefined;
-    const { date, ...entry } = row;
-    return date === null ? entry : { ...entry, date };
+    return this.#enrichment(cveId).epss;
   }
 
   nvdCvss(cveId: string): readonly NvdCvss[] {
-    const rows = this.#nvd.all(cveId) as Array<{ type: string; vector: string; baseScore: number | null }>;
-    return rows.map(({ baseScore, ...cvss }) =>
-      baseScore === null ? { cveId, ...cvss } : { cveId, ...cvss, baseScore },
-    );
+    return this.#enrichment(cveId).nvd;
+  }
+
+  /**
+   * KEV, EPSS and NVD facts for one CVE, read once per reader: re-matching stored inventories asks
+   * for the same CVEs again and again, and three queries per finding were most of a warm match.
+   * Bounded by the CVEs the matched records name.
+   */
+  #enrichment(cveId: string): { kev?: KevEntry; epss?: EpssEntry; nvd: readonly NvdCvss[] } {
+    let facts = this.#facts.get(cveId);
+    if (facts === undefined) {
+      const kevJson = this.#kev.get(cveId) as string | undefined;
+      const epssRow = this.#epss.get(cveId) as
+        | { cveId: string; score: number; percentile: number; date: string | null }
+        | undefined;
+      const nvdRows = this.#nvd.all(cveId) as Array<{ type: string; vector: string; baseScore: number | null }>;
+      let epss: EpssEntry | undefined;
+      if (epssRow !== undefined) {
+        const { date, ...entry } = epssRow;
+        epss = date === null ? entry : { ...entry, date };
+      }
+      facts = {
+        ...(kevJson !== undefined ? { kev: JSON.parse(kevJson) as KevEntry } : {}),
+        ...(epss !== undefined ? { epss } : {}),
+        nvd: Object.freeze(
+          nvdRows.map(({ baseScore, ...cvss }) =>
+            baseScore === null ? { cveId, ...cvss } : { cveId, ...cvss, baseScore },
+          ),
+        ),
+      };
+      this.#facts.set(cveId, facts);
+    }
+    return facts;
   }
 
   status(): VulnDbStatus {
@@ -124,6 +148,7 @@ class SqliteVulnDbReader implements VulnDbReader {
   close(): void {
     this.#records.clear();
     this.#answers.clear();
+    this.#facts.clear();
     this.#db.close();
   }
 
