@@ -88,7 +88,8 @@ export async function openHarness(
   const database = await dialect.open();
   const storeOptions = database.schema === undefined ? {} : { schema: database.schema, poolSize: 4 };
   const store = await openStore(database.url, storeOptions);
-  const queries = openApiQueries(database.url, storeOptions);
+  // few connections: parallel suites (and other people's) share one PostgreSQL's 100
+  const queries = openApiQueries(database.url, database.schema === undefined ? {} : { ...storeOptions, poolSize: 2 });
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
