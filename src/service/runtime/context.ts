@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { SourceOptions } from '../../image/index.ts';
 import type { NotifyEvent } from '../notify/types.ts';
 import type { SecretBox } from '../secrets.ts';
+import type { RuntimeQueries } from '../store/runtime-queries.ts';
 import type { ScanQueueQueries } from '../store/scan-queue.ts';
 import type { Registry, Store } from '../store/types.ts';
 import type { VulnData } from './vuln-data.ts';
@@ -11,6 +12,8 @@ export interface RuntimeContext {
   readonly store: Store;
   /** job details, leases and event watermarks beside the Store's scans */
   readonly jobs: ScanQueueQueries;
+  /** reads the Store lacks: digests to re-match, a repository's images, raised events */
+  readonly queries: RuntimeQueries;
   readonly vulnDb: VulnData;
   /** told about each scan's events in one call; absent: events are only stored */
   readonly notifier?: { dispatch(events: readonly NotifyEvent[]): Promise<unknown> };

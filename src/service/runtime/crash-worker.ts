@@ -7,6 +7,7 @@
  */
 
 import { openStore } from '../store/open-store.ts';
+import { openRuntimeQueries } from '../store/runtime-queries.ts';
 import { openScanQueueQueries } from '../store/scan-queue.ts';
 import type { Store } from '../store/types.ts';
 import type { RuntimeContext } from './context.ts';
@@ -34,6 +35,7 @@ const store: Store = args.holdAt === 'complete' ? { ...opened, completeScan: () 
 const ctx: RuntimeContext = {
   store,
   jobs: await openScanQueueQueries(args.url, options),
+  queries: openRuntimeQueries(args.url, options),
   vulnDb: openVulnData(args.dbPath),
   cacheDir: args.cacheDir,
   now: () => new Date(args.nowMs),

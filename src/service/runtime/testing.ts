@@ -5,6 +5,7 @@ import type { OsvRecord } from '../../core/osv.ts';
 import { createTransport, type UpdateResult, updateDatabase, type VulnSource } from '../../vulndb/index.ts';
 import { inlineSource, osvRecord } from '../../vulndb/testing.ts';
 import type { NotifyEvent } from '../notify/types.ts';
+import { openRuntimeQueries } from '../store/runtime-queries.ts';
 import { openScanQueueQueries } from '../store/scan-queue.ts';
 import type { TestDatabase } from '../store/testing.ts';
 import type { RuntimeContext } from './context.ts';
@@ -39,11 +40,15 @@ export async function openRuntimeHarness(database: TestDatabase): Promise<Runtim
   const jobs = await openScanQueueQueries(database.url, {
     ...(database.schema !== undefined && { schema: database.schema }),
   });
+  const queries = openRuntimeQueries(database.url, {
+    ...(database.schema !== undefined && { schema: database.schema }),
+  });
   const vulnDb = openVulnData(dbPath);
   const dispatched: NotifyEvent[][] = [];
   const ctx: RuntimeContext = {
     store: database.store,
     jobs,
+    queries,
     vulnDb,
     notifier: {
       dispatch: async (events) => {
@@ -74,6 +79,7 @@ export async function openRuntimeHarness(database: TestDatabase): Promise<Runtim
     close: async () => {
       vulnDb.close();
       await jobs.close();
+      await queries.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,165 @@
+/**
+ * Re-evaluation without pulling: a DB update re-matches only the images holding a changed package,
+ * the daily full re-match touches every image and moves last_scanned, incomplete data resolves
+ * nothing, and the scan-age check tells once per image per lapse. Both dialects.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OsvRecord } from '../src/core/osv.ts';
+import type { Inventory } from '../src/core/types.ts';
+import { runDbUpdate } from '../src/service/runtime/db-update-job.ts';
+import { reevaluate } from '../src/service/runtime/reevaluate.ts';
+import { checkScanAge } from '../src/service/runtime/scan-age.ts';
+import { npmAdvisory, openRuntimeHarness, type RuntimeHarness, T0 } from '../src/service/runtime/testing.ts';
+import { dialects, digestOf, type TestDatabase } from '../src/service/store/testing.ts';
+import { createTransport } from '../src/vulndb/index.ts';
+import { inlineSource } from '../src/vulndb/testing.ts';
+
+const DAY = 86_400_000;
+const LODASH = npmAdvisory('GHSA-test-lodash', 'lodash', '4.17.21', 'CVE-2099-1001');
+const MINIMIST = npmAdvisory('GHSA-test-minimist', 'minimist', '1.2.6', 'CVE-2099-1002');
+const at = (days: number) => new Date(T0.getTime() + days * DAY);
+
+function npmInventory(digest: string, packages: Array<[string, string]>): Inventory {
+  return {
+    schemaVersion: 1,
+    image: {
+      ref: `registry.test/app@${digest}`,
+      transport: 'registry',
+      manifestDigest: digest,
+      configDigest: digest,
+      platform: { os: 'linux', architecture: 'amd64' },
+      layers: [],
+    },
+    packages: packages.map(([name, version]) => ({
+      name,
+      version,
+      type: 'npm',
+      ecosystem: 'npm',
+      purl: `pkg:npm/${name}@${version}`,
+      locations: [`srv/app/node_modules/${name}/package.json`],
+    })),
+    warnings: [],
+    extractors: ['lang/npm@1'],
+  } as unknown as Inventory;
+}
+
+const images = {
+  lodash: digestOf(1),
+  minimist: digestOf(2),
+  express: digestOf(3),
+};
+
+describe.each(dialects)('re-evaluation on $name', (dialect) => {
+  const run = dialect.skipReason === undefined ? it : it.skip;
+  let database: TestDatabase;
+  let harness: RuntimeHarness;
+
+  beforeEach(async () => {
+    if (dialect.skipReason !== undefined) return;
+    database = await dialect.open();
+    harness = await openRuntimeHarness(database);
+    const registry = await database.store.createRegistry({ name: 'r', url: 'https://registry.test', kind: 'oci' }, T0);
+    const contents: Record<string, Array<[string, string]>> = {
+      [images.lodash]: [['lodash', '4.17.15']],
+      [images.minimist]: [['minimist', '1.2.0']],
+      [images.express]: [['express', '4.0.0']],
+    };
+    for (const [digest, packages] of Object.entries(contents)) {
+      await database.store.upsertImage({ registryId: registry.id, repository: 'team/app', digest }, T0);
+      await database.store.saveInventory(digest, npmInventory(digest, packages), 'key', T0);
+    }
+  });
+  afterEach(async () => {
+    if (dialect.skipReason !== undefined) return;
+    await harness.close();
+    await database.cleanup();
+  });
+
+  const update = (records: readonly OsvRecord[]) =>
+    runDbUpdate(harness.ctx, {
+      sources: [
+        inlineSource(
+          'osv:npm',
+          records.map((record) => ({ kind: 'osv' as const, record })),
+        ),
+      ],
+      transport: createTransport(),
+    });
+  const states = async (digest: string) =>
+    (await database.store.findingsPage({ digest }, undefined, 50)).findings.map(
+      (f) => `${f.vulnerabilityId} ${f.state}`,
+    );
+  const lastScanned = async (digest: string) => (await database.store.getImages(digest))[0]?.lastScanned?.getTime();
+
+  run('a DB update re-matches only the images holding a changed package', async () => {
+    const first = await update([LODASH]);
+    // no DB before: everything is new
+    expect(first.changedPackages).toBeUndefined();
+    expect(first.rematch.images).toBe(3);
+    expect(await states(images.lodash)).toEqual(['CVE-2099-1001 open']);
+
+    harness.setNow(at(1));
+    const second = await update([LODASH, MINIMIST]);
+    expect(second.changedPackages).toBe(1);
+    expect(second.rematch).toMatchObject({ images: 1, newFindings: 1, resolvedFindings: 0 });
+    expect(await states(images.minimist)).toEqual(['CVE-2099-1002 open']);
+    expect(await lastScanned(images.lodash)).toBe(T0.getTime());
+    expect(await lastScanned(images.minimist)).toBe(at(1).getTime());
+
+    harness.setNow(at(2));
+    const third = await update([MINIMIST]);
+    expect(third.rematch).toMatchObject({ images: 1, newFindings: 0, resolvedFindings: 1 });
+    expect(await states(images.lodash)).toEqual(['CVE-2099-1001 resolved']);
+    // one dispatch per re-matched image that changed, carrying the image's identity
+    const dispatched = harness.dispatched.map((events) => events.map((e) => `${e.type} ${e.image.digest}`));
+    expect(dispatched).toEqual([
+      [`finding.new ${images.lodash}`],
+      [`finding.new ${images.minimist}`],
+      [`finding.resolved ${images.lodash}`],
+    ]);
+    expect(harness.dispatched[0]?.[0]?.image.registry).toBe('registry.test');
+  });
+
+  run('the full re-match touches every image; stale data raises but never resolves', async () => {
+    await harness.updateVulnDb([MINIMIST]);
+    await reevaluate(harness.ctx);
+    await database.store.applyMatchResult(images.express, [], { complete: true, now: T0 });
+
+    harness.setNow(at(5));
+    // the data is five days old now: minimist's advisory went away upstream, but that is not known
+    const stale = await reevaluate(harness.ctx);
+    expect(stale).toMatchObject({ images: 3, complete: false, resolvedFindings: 0 });
+    for (const digest of Object.values(images)) expect(await lastScanned(digest)).toBe(at(5).getTime());
+    expect(await states(images.minimist)).toEqual(['CVE-2099-1002 open']);
+
+    await harness.updateVulnDb([LODASH]);
+    const fresh = await reevaluate(harness.ctx);
+    expect(fresh).toMatchObject({ images: 3, complete: true, newFindings: 1, resolvedFindings: 1 });
+  });
+
+  run('with no vulnerability DB nothing is re-matched and last_scanned stays', async () => {
+    const result = await reevaluate(harness.ctx);
+    expect(result).toMatchObject({ images: 0, skipped: 'no vulnerability database' });
+    expect(await lastScanned(images.lodash)).toBeUndefined();
+  });
+
+  run('the scan-age check tells once per image per lapse', async () => {
+    await harness.updateVulnDb([LODASH]);
+    await reevaluate(harness.ctx);
+    harness.setNow(at(29));
+    expect(await checkScanAge(harness.ctx)).toBe(0);
+    harness.setNow(at(31));
+    expect(await checkScanAge(harness.ctx)).toBe(3);
+    harness.setNow(at(32));
+    expect(await checkScanAge(harness.ctx)).toBe(0);
+    const events = await database.store.listEvents({ type: 'image.scan-expired' });
+    expect(events.map((e) => e.payload.lastScannedAt)).toEqual([T0.toISOString(), T0.toISOString(), T0.toISOString()]);
+    expect(harness.dispatched.at(-1)?.[0]).toMatchObject({ type: 'image.scan-expired', windowDays: 30 });
+
+    // scanned again, then lapsed again: told again
+    await harness.updateVulnDb([LODASH]);
+    await reevaluate(harness.ctx);
+    harness.setNow(at(63));
+    expect(await checkScanAge(harness.ctx)).toBe(3);
+  });
+});
