@@ -1,0 +1,162 @@
+import { Cron } from 'croner';
+import type { Transport, VulnSource } from '../../vulndb/index.ts';
+import type { ScanConfig } from '../store/types.ts';
+import type { RuntimeContext } from './context.ts';
+import { runDbUpdate } from './db-update-job.ts';
+import { discover } from './discovery.ts';
+import type { JobQueue } from './queue.ts';
+import { reevaluate } from './reevaluate.ts';
+import { checkScanAge } from './scan-age.ts';
+
+export const DEFAULT_SCHEDULES = {
+  /** `db update`: every 6 hours (Trivy's DB is rebuilt as often) */
+  dbUpdate: '0 */6 * * *',
+  /** every image is re-matched at least once a day even when no data changed */
+  rematch: '30 3 * * *',
+  /** hourly: an image that lapses is told within the hour */
+  scanAge: '15 * * * *',
+  /** just after midnight UTC, for the day that ended (see the Store README on back-fills) */
+  rollup: '5 0 * * *',
+} as const;
+
+export interface SchedulerOptions {
+  readonly queue: JobQueue;
+  /** absent: the DB is updated from outside (`vigil db update` by cron, an import) */
+  readonly dbUpdate?: { readonly sources: readonly VulnSource[]; readonly transport: Transport };
+  readonly schedules?: Partial<Record<keyof typeof DEFAULT_SCHEDULES, string>>;
+  /** scan-age window in days (FedRAMP: 30) */
+  readonly windowDays?: number;
+  /** how often scan configs are re-read, so configs made through the API get their schedule */
+  readonly configRefreshMs?: number;
+}
+
+export interface ScheduleEntry {
+  readonly name: string;
+  readonly pattern: string;
+  readonly timeZone: string;
+  nextRun(from?: Date): Date | null;
+}
+
+export interface Scheduler {
+  start(): Promise<void>;
+  /** stops every schedule and waits for the tasks that are running */
+  stop(): Promise<void>;
+  /** (re)reads the scan configs: a schedule per live config, with its own time zone */
+  syncConfigs(): Promise<void>;
+  entries(): ScheduleEntry[];
+  /** runs one task now, as its schedule would (what `trigger` buttons and tests use) */
+  run(name: string): Promise<void>;
+}
+
+/**
+ * croner schedules for the service's periodic work: discovery per scan config (its cron and time
+ * zone, default daily), `db update` with a delta re-match, the daily full re-match, the scan-age
+ * check and the daily history rollup. A task never overlaps itself (croner's `protect`), and a
+ * failing task is logged and tried again at its next time.
+ */
+export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions): Scheduler {
+  const schedules = { ...DEFAULT_SCHEDULES, ...options.schedules };
+  const tasks = new Map<string, { cron?: Cron; pattern: string; timeZone: string; task: () => Promise<unknown> }>();
+  const running = new Set<Promise<unknown>>();
+  let refresh: NodeJS.Timeout | undefined;
+  let started = false;
+
+  const execute = async (name: string) => {
+    const entry = tasks.get(name);
+    if (entry === undefined) return;
+    const work = entry.task().then(
+      (result) => ctx.logger?.info({ task: name, result }, 'scheduled task done'),
+      (err: Error) => ctx.logger?.error({ task: name, error: err.message }, 'scheduled task failed'),
+    );
+    running.add(work);
+    try {
+      await work;
+    } finally {
+      running.delete(work);
+    }
+  };
+
+  const add = (name: string, pattern: string, timeZone: string, task: () => Promise<unknown>) => {
+    const entry: { cron?: Cron; pattern: string; timeZone: string; task: () => Promise<unknown> } = {
+      pattern,
+      timeZone,
+      task,
+    };
+    tasks.set(name, entry);
+    if (started) entry.cron = new Cron(pattern, { timezone: timeZone, protect: true }, () => execute(name));
+  };
+
+  const fixed = () => {
+    if (options.dbUpdate !== undefined) {
+      const update = options.dbUpdate;
+      add('db-update', schedules.dbUpdate, 'UTC', () => runDbUpdate(ctx, update));
+    }
+    add('rematch', schedules.rematch, 'UTC', () => reevaluate(ctx));
+    add('scan-age', schedules.scanAge, 'UTC', () =>
+      checkScanAge(ctx, options.windowDays === undefined ? {} : { windowDays: options.windowDays }),
+    );
+    add('rollup', schedules.rollup, 'UTC', () => {
+      const yesterday = new Date(ctx.now().getTime() - 86_400_000).toISOString().slice(0, 10);
+      return ctx.store.rollupDaily(yesterday);
+    });
+  };
+
+  // read at run time, so an edit made through the API since the last refresh is honoured
+  const configTask = (config: ScanConfig) => async () => {
+    const current = await ctx.store.getConfig(config.id);
+    return current === undefined ? undefined : discover(ctx, current, options.queue);
+  };
+
+  const scheduler: Scheduler = {
+    async start() {
+      if (started) return;
+      started = true;
+      fixed();
+      await scheduler.syncConfigs();
+      refresh = setInterval(() => {
+        scheduler.syncConfigs().catch((err: Error) => ctx.logger?.error({ error: err.message }, 'config refresh'));
+      }, options.configRefreshMs ?? 60_000);
+      refresh.unref();
+    },
+
+    async stop() {
+      started = false;
+      clearInterval(refresh);
+      for (const entry of tasks.values()) entry.cron?.stop();
+      tasks.clear();
+      await Promise.allSettled([...running]);
+    },
+
+    async syncConfigs() {
+      const configs = await ctx.store.listConfigs();
+      const live = new Set(configs.map((c) => `discover:${c.id}`));
+      for (const [name, entry] of tasks) {
+        if (name.startsWith('discover:') && !live.has(name)) {
+          entry.cron?.stop();
+          tasks.delete(name);
+        }
+      }
+      for (const config of configs) {
+        const name = `discover:${config.id}`;
+        const current = tasks.get(name);
+        if (current !== undefined && current.pattern === config.schedule && current.timeZone === config.timeZone)
+          continue;
+        current?.cron?.stop();
+        add(name, config.schedule, config.timeZone, configTask(config));
+      }
+    },
+
+    entries() {
+      return [...tasks.entries()].map(([name, entry]) => ({
+        name,
+        pattern: entry.pattern,
+        timeZone: entry.timeZone,
+        nextRun: (from?: Date) =>
+          new Cron(entry.pattern, { timezone: entry.timeZone, paused: true }).nextRun(from ?? ctx.now()),
+      }));
+    },
+
+    run: (name) => execute(name),
+  };
+  return scheduler;
+}
