@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import { baseEcosystem, normalizePackageName } from '../core/ecosystem.ts';
-import type { EpssEntry, KevEntry, NvdCvss, OsvRecord } from '../core/osv.ts';
-import type { SourceItem } from './types.ts';
+import type { EpssEntry, KevEntry, NvdCvss } from '../core/osv.ts';
+import { osvRow } from './osv-row.ts';
+import type { OsvRow, SourceItem } from './types.ts';
 
 /** What one source's update did, for `db update` output and the API. */
 export interface SourceCounts {
@@ -35,6 +36,8 @@ export class SourceSession {
   readonly #fresh: boolean;
   /** index rows waiting for a multi-row insert: [base, name, record, ecosystem] flattened */
   readonly #pendingIndex: Array<string | number> = [];
+  /** alias rows waiting likewise: [record, alias] flattened */
+  readonly #pendingAliases: Array<string | number> = [];
 
   constructor(db: Database.Database, source: string) {
     this.#db = db;
@@ -48,7 +51,7 @@ export class SourceSession {
   apply(item: SourceItem): void {
     switch (item.kind) {
       case 'osv':
-        this.#applyRecord(item.record);
+        this.#applyRecord(item.row ?? osvRow(item.record, JSON.stringify(item.record)));
         break;
       case 'kev':
         this.#applyKev(item.entry);
@@ -126,57 +129,62 @@ export class SourceSession {
       .run(this.#source, error);
   }
 
-  #applyRecord(record: OsvRecord): void {
+  #applyRecord(row: OsvRow): void {
     const s = this.#statements;
-    const withdrawn = record.withdrawn !== undefined ? 1 : 0;
+    const withdrawn = row.withdrawn ? 1 : 0;
     if (this.#fresh) {
-      const inserted = s.insertNewRecord.run(
-        this.#source,
-        record.id,
-        record.modified,
-        withdrawn,
-        JSON.stringify(record),
-      );
+      const inserted = s.insertNewRecord.run(this.#source, row.id, row.modified, withdrawn, row.json);
       // 0 changes: the id came twice in this source; the second copy takes the incremental path.
       if (inserted.changes === 1) {
         this.counts.added++;
-        this.#index(Number(inserted.lastInsertRowid), record, withdrawn);
+        this.#index(Number(inserted.lastInsertRowid), row);
         return;
       }
     }
-    const existing = s.selectRecord.get(this.#source, record.id) as { rowid: number; modified: string } | undefined;
+    const existing = s.selectRecord.get(this.#source, row.id) as { rowid: number; modified: string } | undefined;
     // Incremental: a record whose `modified` is not newer than the stored one is left as it is.
-    if (existing !== undefined && !isNewer(record.modified, existing.modified)) {
+    if (existing !== undefined && !isNewer(row.modified, existing.modified)) {
       s.markRecord.run(existing.rowid);
       this.counts.unchanged++;
       return;
     }
-    const json = JSON.stringify(record);
     let rowid: number;
     if (existing !== undefined) {
       rowid = existing.rowid;
       this.#flushIndex();
-      s.updateRecord.run(record.modified, withdrawn, json, rowid);
+      s.updateRecord.run(row.modified, withdrawn, row.json, rowid);
       s.deleteAffected.run(rowid);
       s.deleteAliases.run(rowid);
       this.counts.updated++;
     } else {
-      rowid = Number(s.insertRecord.run(this.#source, record.id, record.modified, withdrawn, json).lastInsertRowid);
+      rowid = Number(s.insertRecord.run(this.#source, row.id, row.modified, withdrawn, row.json).lastInsertRowid);
       this.counts.added++;
     }
     s.markRecord.run(rowid);
-    this.#index(rowid, record, withdrawn);
+    this.#index(rowid, row);
   }
 
-  #index(rowid: number, record: OsvRecord, withdrawn: number): void {
-    for (const alias of record.aliases ?? []) this.#statements.insertAlias.run(rowid, alias);
+  #index(rowid: number, row: OsvRow): void {
+    const aliases = this.#pendingAliases;
+    for (const alias of row.aliases) {
+      aliases.push(rowid, alias);
+      if (aliases.length === INDEX_BATCH_ROWS * 2) {
+        this.#statements.insertAliasBatch.run(aliases);
+        aliases.length = 0;
+      }
+    }
     // OSV schema "withdrawn": the entry no longer applies; it stays stored but out of the index.
-    if (withdrawn) return;
+    if (row.withdrawn) return;
     const pending = this.#pendingIndex;
-    for (const affected of record.affected ?? []) {
-      const pkg = affected.package;
-      if (pkg === undefined) continue;
-      pending.push(baseEcosystem(pkg.ecosystem), normalizePackageName(pkg.ecosystem, pkg.name), rowid, pkg.ecosystem);
+    const packages = row.packages;
+    for (let at = 0; at < packages.length; at += 2) {
+      const ecosystem = packages[at] as string;
+      pending.push(
+        baseEcosystem(ecosystem),
+        normalizePackageName(ecosystem, packages[at + 1] as string),
+        rowid,
+        ecosystem,
+      );
       if (pending.length === INDEX_BATCH_ROWS * 4) {
         this.#statements.insertAffectedBatch.run(pending);
         pending.length = 0;
@@ -189,6 +197,9 @@ export class SourceSession {
     const pending = this.#pendingIndex;
     for (let at = 0; at < pending.length; at += 4) this.#statements.insertAffected.run(pending.slice(at, at + 4));
     pending.length = 0;
+    const aliases = this.#pendingAliases;
+    for (let at = 0; at < aliases.length; at += 2) this.#statements.insertAlias.run(aliases.slice(at, at + 2));
+    aliases.length = 0;
   }
 
   #applyKev(entry: KevEntry): void {
@@ -241,7 +252,7 @@ export function rebuildEcosystems(db: Database.Database): void {
   db.exec('DELETE FROM ecosystems; INSERT INTO ecosystems (name) SELECT DISTINCT ecosystem FROM affected;');
 }
 
-/** rows per multi-row insert into the index: one native call instead of 64 */
+/** rows per multi-row insert into the index and the aliases: one native call instead of 64 */
 const INDEX_BATCH_ROWS = 64;
 
 interface Statements {
@@ -256,6 +267,7 @@ interface Statements {
   insertAffected: Database.Statement;
   deleteAffected: Database.Statement;
   insertAlias: Database.Statement;
+  insertAliasBatch: Database.Statement;
   deleteAliases: Database.Statement;
   selectKev: Database.Statement;
   upsertKev: Database.Statement;
@@ -276,19 +288,24 @@ function prepare(db: Database.Database): Statements {
   const statements: Statements = {
     anyRecord: db.prepare('SELECT 1 FROM records WHERE source = ? LIMIT 1'),
     insertNewRecord: db.prepare(
-      'INSERT OR IGNORE INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, CAST(? AS TEXT))',
     ),
     insertAffectedBatch: db.prepare(
       `INSERT OR IGNORE INTO affected (base, name, record, ecosystem) VALUES ${Array(INDEX_BATCH_ROWS).fill('(?, ?, ?, ?)').join(', ')}`,
     ),
     selectRecord: db.prepare('SELECT rowid, modified FROM records WHERE source = ? AND id = ?'),
-    insertRecord: db.prepare('INSERT INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, ?)'),
-    updateRecord: db.prepare('UPDATE records SET modified = ?, withdrawn = ?, json = ? WHERE rowid = ?'),
+    insertRecord: db.prepare(
+      'INSERT INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, CAST(? AS TEXT))',
+    ),
+    updateRecord: db.prepare('UPDATE records SET modified = ?, withdrawn = ?, json = CAST(? AS TEXT) WHERE rowid = ?'),
     deleteRecord: db.prepare('DELETE FROM records WHERE rowid = ?'),
     markRecord: db.prepare('INSERT OR IGNORE INTO seen_records (rowid) VALUES (?)'),
     insertAffected: db.prepare('INSERT OR IGNORE INTO affected (base, name, record, ecosystem) VALUES (?, ?, ?, ?)'),
     deleteAffected: db.prepare('DELETE FROM affected WHERE record = ?'),
     insertAlias: db.prepare('INSERT OR IGNORE INTO aliases (record, alias) VALUES (?, ?)'),
+    insertAliasBatch: db.prepare(
+      `INSERT OR IGNORE INTO aliases (record, alias) VALUES ${Array(INDEX_BATCH_ROWS).fill('(?, ?)').join(', ')}`,
+    ),
     deleteAliases: db.prepare('DELETE FROM aliases WHERE record = ?'),
     selectKev: db.prepare('SELECT json FROM kev WHERE cve_id = ?').pluck(),
     upsertKev: db.prepare(

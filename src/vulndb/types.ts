@@ -8,12 +8,33 @@ import type { EpssEntry, KevEntry, NvdCvss, OsvRecord } from '../core/osv.ts';
  * the CVE so that de-duplication by alias folds them with OSV's own records.
  */
 export type SourceItem =
-  | { readonly kind: 'osv'; readonly record: OsvRecord }
+  | {
+      readonly kind: 'osv';
+      readonly record: OsvRecord;
+      /** the same record already reduced to what the store writes; the store then never reads `record` */
+      readonly row?: OsvRow;
+    }
   | { readonly kind: 'kev'; readonly entry: KevEntry }
   | { readonly kind: 'epss'; readonly entry: EpssEntry }
   | { readonly kind: 'nvd'; readonly cvss: NvdCvss }
   /** an entry that could not be used: counted and reported, the rest of the source still lands */
   | { readonly kind: 'skipped'; readonly where: string; readonly reason: string };
+
+/**
+ * An OSV record as the store writes it: the fields it indexes and the record's JSON text. A source
+ * that parses records on a worker thread (osv.dev zips) sends these, because a row crosses threads
+ * for a fraction of what the parsed record costs and its JSON text is already made.
+ */
+export interface OsvRow {
+  readonly id: string;
+  readonly modified: string;
+  readonly withdrawn: boolean;
+  readonly aliases: readonly string[];
+  /** `affected[].package` as ecosystem, name, ecosystem, name, ... (as published, not normalized) */
+  readonly packages: readonly string[];
+  /** the whole record, minified: as text, or as its UTF-8 bytes (what a worker thread hands over) */
+  readonly json: string | Uint8Array;
+}
 
 /** How sources reach their data: https:// or file:// (a mirror directory), injected so tests pin it. */
 export interface Transport {

@@ -20,6 +20,19 @@ export type ZipEntryResult =
   | { readonly kind: 'entry'; readonly name: string; readonly data: Buffer }
   | { readonly kind: 'bad'; readonly name: string; readonly reason: string };
 
+/**
+ * An entry located but not yet inflated, for a caller that inflates elsewhere (another thread) with
+ * `inflateZipEntry`. `compressed` is a view into the read window: valid until the next entry.
+ */
+export interface StoredZipEntry {
+  readonly kind: 'stored';
+  readonly name: string;
+  readonly method: number;
+  readonly compressed: Buffer;
+  readonly uncompressedSize: number;
+  readonly crc32: number;
+}
+
 export interface ZipReadOptions {
   /** the largest uncompressed entry accepted (a zip bomb stops here) */
   readonly maxEntryBytes: number;
@@ -33,11 +46,29 @@ export interface ZipReadOptions {
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 const LOCAL_HEADER_SIZE = 30;
 const WINDOW_BYTES = 1024 * 1024;
-const METHOD_STORED = 0;
+/** APPNOTE.TXT 4.4.5: the entry's bytes as they are */
+export const METHOD_STORED = 0;
 const METHOD_DEFLATE = 8;
 const MIN_CHUNK_BYTES = 64;
 
 export async function* readZipEntries(path: string, options: ZipReadOptions): AsyncGenerator<ZipEntryResult> {
+  for await (const entry of readStoredZipEntries(path, options)) {
+    if (entry.kind === 'bad') {
+      yield entry;
+      continue;
+    }
+    const data = inflateZipEntry(entry, options.maxEntryBytes);
+    yield typeof data === 'string'
+      ? { kind: 'bad', name: entry.name, reason: data }
+      : { kind: 'entry', name: entry.name, data };
+  }
+}
+
+/** The entries as `readZipEntries` finds them, with their data still compressed. */
+export async function* readStoredZipEntries(
+  path: string,
+  options: ZipReadOptions,
+): AsyncGenerator<StoredZipEntry | Extract<ZipEntryResult, { kind: 'bad' }>> {
   const label = options.label ?? path;
   const fd = openSync(path, 'r');
   const window = new ReadWindow(fd);
@@ -76,8 +107,17 @@ export async function* readZipEntries(path: string, options: ZipReadOptions): As
         continue;
       }
       if (options.wants !== undefined && !options.wants(name)) continue;
-      const result = readEntry(window, entry, options.maxEntryBytes);
-      yield typeof result === 'string' ? { kind: 'bad', name, reason: result } : { kind: 'entry', name, data: result };
+      const result = locateEntry(window, entry, options.maxEntryBytes);
+      yield typeof result === 'string'
+        ? { kind: 'bad', name, reason: result }
+        : {
+            kind: 'stored',
+            name,
+            method: entry.compressionMethod,
+            compressed: result,
+            uncompressedSize: entry.uncompressedSize,
+            crc32: entry.crc32,
+          };
     }
   } finally {
     zip.close();
@@ -93,8 +133,8 @@ function unsafeName(name: string): string | undefined {
   return undefined;
 }
 
-/** The entry's bytes, or the reason they cannot be had. */
-function readEntry(window: ReadWindow, entry: yauzl.Entry, maxEntryBytes: number): Buffer | string {
+/** The entry's compressed bytes (a view into the window), or the reason they cannot be had. */
+function locateEntry(window: ReadWindow, entry: yauzl.Entry, maxEntryBytes: number): Buffer | string {
   if (entry.isEncrypted()) return 'encrypted entry';
   if (entry.compressionMethod !== METHOD_STORED && entry.compressionMethod !== METHOD_DEFLATE) {
     return `unsupported compression method ${entry.compressionMethod}`;
@@ -114,14 +154,18 @@ function readEntry(window: ReadWindow, entry: yauzl.Entry, maxEntryBytes: number
     chunk = window.read(headerAt, dataStart + entry.compressedSize);
     if (dataStart + entry.compressedSize > chunk.length) return 'entry data runs past the end of the file';
   }
-  const compressed = chunk.subarray(dataStart, dataStart + entry.compressedSize);
+  return chunk.subarray(dataStart, dataStart + entry.compressedSize);
+}
+
+/** A located entry's bytes, inflated and checked against its size and CRC-32, or why they are bad. */
+export function inflateZipEntry(entry: Omit<StoredZipEntry, 'kind' | 'name'>, maxEntryBytes: number): Buffer | string {
   let data: Buffer;
-  if (entry.compressionMethod === METHOD_STORED) {
-    data = Buffer.from(compressed);
+  if (entry.method === METHOD_STORED) {
+    data = Buffer.from(entry.compressed);
   } else {
     try {
       // maxOutputLength bounds a lying uncompressedSize (deflate bombs).
-      data = inflateRawSync(compressed, {
+      data = inflateRawSync(entry.compressed, {
         maxOutputLength: maxEntryBytes + 1,
         // one output buffer of the announced size, instead of growing 16 kB chunks
         chunkSize: Math.max(MIN_CHUNK_BYTES, Math.min(entry.uncompressedSize + 1, maxEntryBytes + 1)),

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import { VigilError } from '../../../core/errors.ts';
 import type { FetchOptions, SourceItem, VulnSource } from '../../types.ts';
-import { readZipEntries } from '../../zip-reader.ts';
-import { parseOsvRecord } from './record.ts';
+import { readOsvZip } from './zip-thread-client.ts';
 
 /** osv.dev's public bucket: `<base>/<Ecosystem>/all.zip`, one `<ID>.json` per record. */
 export const OSV_BUCKET_URL = 'https://osv-vulnerabilities.storage.googleapis.com';
@@ -104,8 +103,9 @@ export function osvSource(ecosystem: string, baseUrl: string = OSV_BUCKET_URL): 
 
 /**
  * A single OSV `all.zip` at a URL. The zip is downloaded to the scratch dir and read entry by
- * entry: a corrupt entry is a `skipped` item; a corrupt or truncated archive makes the source throw
- * after the records it could read, so the store keeps the previous data and marks the source stale.
+ * entry on a worker thread (zip-thread-client.ts): a corrupt entry is a `skipped` item; a corrupt
+ * or truncated archive makes the source throw after the records it could read, so the store keeps
+ * the previous data and marks the source stale.
  */
 export function osvZipSource(name: string, url: string): VulnSource {
   return {
@@ -113,21 +113,11 @@ export function osvZipSource(name: string, url: string): VulnSource {
     async *fetch(options: FetchOptions): AsyncIterable<SourceItem> {
       const local = join(options.tmpDir, `${name.replace(/[^\w.-]+/g, '_')}.zip`);
       await options.transport.download(url, local, options.signal);
-      const entries = readZipEntries(local, {
+      yield* readOsvZip(local, {
         maxEntryBytes: MAX_RECORD_BYTES,
-        wants: (entryName) => entryName.endsWith('.json'),
         label: url,
         ...(options.signal !== undefined ? { signal: options.signal } : {}),
       });
-      for await (const entry of entries) {
-        const where = `${url}:${entry.name}`;
-        if (entry.kind === 'bad') {
-          yield { kind: 'skipped', where, reason: entry.reason };
-          continue;
-        }
-        const parsed = parseOsvRecord(entry.data.toString('utf8'));
-        yield parsed.ok ? { kind: 'osv', record: parsed.record } : { kind: 'skipped', where, reason: parsed.reason };
-      }
     },
   } satisfies VulnSource;
 }

@@ -1,0 +1,211 @@
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { VigilError } from '../../../core/errors.ts';
+import { osvRowItem } from '../../osv-row.ts';
+import type { SourceItem } from '../../types.ts';
+import {
+  inflateZipEntry,
+  METHOD_STORED,
+  readStoredZipEntries,
+  type StoredZipEntry,
+  type ZipEntryResult,
+} from '../../zip-reader.ts';
+import { type BatchEntry, type ParseReply, type ParseRequest, TransferBuffer } from './zip-thread-protocol.ts';
+
+export interface OsvZipReadOptions {
+  readonly maxEntryBytes: number;
+  /** names the archive in `skipped` items and errors */
+  readonly label: string;
+  readonly signal?: AbortSignal;
+}
+
+/** batches sent to the parse thread and not yet answered: bounds memory, keeps the thread busy */
+const MAX_IN_FLIGHT = 3;
+const BATCH_ENTRIES = 128;
+/** compressed: osv.dev's records inflate about fourfold */
+const BATCH_BYTES = 256 * 1024;
+
+/**
+ * The records of a local OSV all.zip as `osv` items carrying store rows, and `skipped` items for
+ * bad entries, in the zip's order. This thread walks the zip's directory and hands the entries,
+ * still compressed, in batches to a worker thread (zip-thread.ts) that inflates and parses them,
+ * while the caller writes the rows that came back: reading and writing cost about as much as each
+ * other, so an import runs on two cores. When the parse thread falls behind, this thread inflates
+ * the next batch itself. Throws VIGIL_SOURCE_INVALID when the archive breaks, after the items of
+ * the entries read before it.
+ */
+export async function* readOsvZip(path: string, options: OsvZipReadOptions): AsyncGenerator<SourceItem> {
+  const reader = ParseThread.shared().open();
+  const entries = readStoredZipEntries(path, {
+    maxEntryBytes: options.maxEntryBytes,
+    wants: (name) => name.endsWith('.json'),
+    label: options.label,
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+  });
+  let inFlight = 0;
+  let read = true;
+  let broken: unknown;
+  try {
+    for (;;) {
+      while (read && inFlight < MAX_IN_FLIGHT) {
+        try {
+          // The parse thread still has batches queued: it is the slower side, so this thread takes
+          // the inflating of this batch off it.
+          const behind = reader.backlog() >= 2;
+          const batch = await nextBatch(entries, behind ? options.maxEntryBytes : undefined);
+          if (batch === undefined) read = false;
+          else {
+            reader.send({ ...batch, label: options.label, maxEntryBytes: options.maxEntryBytes });
+            inFlight++;
+          }
+        } catch (err) {
+          if (err instanceof VigilError && err.code === 'VIGIL_ABORTED') throw err;
+          // The entries read before the break still land as items; the source then fails.
+          read = false;
+          broken = err;
+        }
+      }
+      if (inFlight === 0) break;
+      const reply = await reader.next(options.label, options.signal);
+      inFlight--;
+      const json = Buffer.from(reply.json);
+      let jsonStart = 0;
+      for (const item of reply.items) {
+        if (item.kind === 'skipped') {
+          yield item;
+          continue;
+        }
+        yield osvRowItem({ ...item.row, json: json.subarray(jsonStart, item.jsonEnd) });
+        jsonStart = item.jsonEnd;
+      }
+    }
+    if (broken !== undefined) throw broken;
+  } finally {
+    reader.close();
+    await entries.return(undefined);
+  }
+}
+
+/**
+ * The next BATCH_ENTRIES entries (or BATCH_BYTES of them), copied into one buffer to transfer:
+ * compressed, or inflated here (and sent as stored) when `inflateUpTo` gives the size bound.
+ */
+async function nextBatch(
+  entries: AsyncGenerator<StoredZipEntry | Extract<ZipEntryResult, { kind: 'bad' }>>,
+  inflateUpTo: number | undefined,
+): Promise<Pick<ParseRequest, 'entries' | 'bytes'> | undefined> {
+  const batch: BatchEntry[] = [];
+  const packed = new TransferBuffer(BATCH_BYTES);
+  while (batch.length < BATCH_ENTRIES && packed.length < BATCH_BYTES) {
+    const next = await entries.next();
+    if (next.done) break;
+    const entry = next.value;
+    if (entry.kind === 'bad') {
+      batch.push({ name: entry.name, unreadable: entry.reason });
+      continue;
+    }
+    const { name, uncompressedSize, crc32 } = entry;
+    if (inflateUpTo === undefined) {
+      batch.push({ name, method: entry.method, uncompressedSize, crc32, end: packed.append(entry.compressed) });
+      continue;
+    }
+    const data = inflateZipEntry(entry, inflateUpTo);
+    batch.push(
+      typeof data === 'string'
+        ? { name, unreadable: data }
+        : { name, method: METHOD_STORED, uncompressedSize, crc32, end: packed.append(data) },
+    );
+  }
+  return batch.length === 0 ? undefined : { entries: batch, bytes: packed.arrayBuffer() };
+}
+
+interface Reader {
+  send(batch: Omit<ParseRequest, 'reader'>): void;
+  /** batches sent to the thread (by any reader) that it has not finished yet */
+  backlog(): number;
+  next(label: string, signal: AbortSignal | undefined): Promise<ParseReply>;
+  close(): void;
+}
+
+/** zip-thread.ts next to this file, or zip-thread.js once built */
+const THREAD_URL = new URL(`./zip-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+/**
+ * One parse thread per process, started on first use (that costs ~100 ms, as much as parsing a
+ * small zip) and kept for the next zip; unref'd while no reader is open, so it never keeps the
+ * process alive. Several readers may share it: replies are routed by reader id. When the thread
+ * dies, its open readers fail and the next reader starts another.
+ */
+class ParseThread {
+  static #current: ParseThread | undefined;
+
+  static shared(): ParseThread {
+    ParseThread.#current ??= new ParseThread();
+    return ParseThread.#current;
+  }
+
+  /**
+   * Batches the thread finished, counted by the thread itself: its replies queue up unseen while
+   * this thread is busy writing, so they cannot tell how far behind the parse thread is.
+   */
+  readonly #finished = new Int32Array(new SharedArrayBuffer(4));
+  readonly #worker = new Worker(THREAD_URL, { workerData: this.#finished });
+  #sent = 0;
+  readonly #inboxes = new Map<number, { replies: ParseReply[]; wake?: () => void }>();
+  #nextReader = 0;
+  #died: Error | undefined;
+
+  constructor() {
+    this.#worker.unref();
+    this.#worker.on('message', (reply: ParseReply) => {
+      const inbox = this.#inboxes.get(reply.reader);
+      inbox?.replies.push(reply);
+      inbox?.wake?.();
+    });
+    this.#worker.on('error', (err) => this.#die(err));
+    this.#worker.on('exit', (code) => this.#die(new Error(`the OSV parse thread exited with code ${code}`)));
+  }
+
+  open(): Reader {
+    const id = this.#nextReader++;
+    const inbox: { replies: ParseReply[]; wake?: () => void } = { replies: [] };
+    this.#inboxes.set(id, inbox);
+    if (this.#inboxes.size === 1) this.#worker.ref();
+    return {
+      send: (batch) => {
+        if (this.#died !== undefined) throw this.#died;
+        const request: ParseRequest = { ...batch, reader: id };
+        this.#worker.postMessage(request, [request.bytes]);
+        this.#sent++;
+      },
+      backlog: () => this.#sent - Atomics.load(this.#finished, 0),
+      next: async (label, signal) => {
+        for (;;) {
+          if (signal?.aborted) {
+            throw new VigilError('VIGIL_ABORTED', `reading ${label} was cancelled`, {}, { cause: signal.reason });
+          }
+          if (this.#died !== undefined) throw this.#died;
+          const reply = inbox.replies.shift();
+          if (reply !== undefined) return reply;
+          const wake = () => inbox.wake?.();
+          signal?.addEventListener('abort', wake, { once: true });
+          await new Promise<void>((resolve) => (inbox.wake = resolve));
+          signal?.removeEventListener('abort', wake);
+          delete inbox.wake;
+        }
+      },
+      // Replies still on their way for a closed reader are dropped on arrival.
+      close: () => {
+        this.#inboxes.delete(id);
+        if (this.#inboxes.size === 0) this.#worker.unref();
+      },
+    };
+  }
+
+  #die(err: Error): void {
+    this.#died ??= err;
+    if (ParseThread.#current === this) ParseThread.#current = undefined;
+    for (const inbox of this.#inboxes.values()) inbox.wake?.();
+  }
+}

@@ -1,0 +1,80 @@
+import type { OsvRow } from '../../types.ts';
+
+/**
+ * Messages between `readOsvZip` (main thread) and the parse thread (zip-thread.ts). A request is
+ * a batch of consecutive zip entries as found in the archive, still compressed, their bytes back to
+ * back in one transferred buffer; the reply holds one item per entry, in the same order.
+ */
+export interface ParseRequest {
+  /** which `readOsvZip` call the batch belongs to; the reply carries it back */
+  readonly reader: number;
+  /** names the archive in `skipped` items */
+  readonly label: string;
+  readonly maxEntryBytes: number;
+  readonly entries: readonly BatchEntry[];
+  readonly bytes: ArrayBuffer;
+}
+
+export type BatchEntry =
+  | { readonly name: string; readonly unreadable: string }
+  | {
+      readonly name: string;
+      readonly unreadable?: undefined;
+      readonly method: number;
+      readonly uncompressedSize: number;
+      readonly crc32: number;
+      /** where its compressed bytes end in `bytes` (each starts where the previous one ended) */
+      readonly end: number;
+    };
+
+export type ParsedItem =
+  /** a row whose JSON ends at `jsonEnd` in the reply's `json` (it starts where the previous one ended) */
+  | { readonly kind: 'row'; readonly row: Omit<OsvRow, 'json'>; readonly jsonEnd: number }
+  | { readonly kind: 'skipped'; readonly where: string; readonly reason: string };
+
+/**
+ * The rows' JSON comes as UTF-8 in one transferred buffer: handed over as V8 strings it cost the
+ * main thread a copy and, being tens of MB, most of its garbage collection.
+ */
+export interface ParseReply {
+  readonly reader: number;
+  readonly items: readonly ParsedItem[];
+  readonly json: ArrayBuffer;
+}
+
+/** Bytes appended back to back into one buffer, to be transferred whole to the other thread. */
+export class TransferBuffer {
+  #bytes: Buffer;
+  #length = 0;
+
+  constructor(capacity: number) {
+    // allocUnsafeSlow never pools, so the ArrayBuffer is this buffer's alone and can be transferred
+    this.#bytes = Buffer.allocUnsafeSlow(capacity);
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** appends the bytes, or the text as UTF-8, and returns where they end */
+  append(data: Uint8Array | string): number {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; pages of slack never written cost no memory
+    const room = typeof data === 'string' ? data.length * 3 : data.length;
+    if (this.#length + room > this.#bytes.length) {
+      const larger = Buffer.allocUnsafeSlow(Math.max(this.#bytes.length * 2, this.#length + room));
+      this.#bytes.copy(larger, 0, 0, this.#length);
+      this.#bytes = larger;
+    }
+    if (typeof data === 'string') {
+      this.#length += this.#bytes.write(data, this.#length, 'utf8');
+    } else {
+      this.#bytes.set(data, this.#length);
+      this.#length += data.length;
+    }
+    return this.#length;
+  }
+
+  arrayBuffer(): ArrayBuffer {
+    return this.#bytes.buffer as ArrayBuffer;
+  }
+}
