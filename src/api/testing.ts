@@ -81,13 +81,29 @@ export const apiDialects: readonly ApiDialect[] = [
   },
 ];
 
+/**
+ * Kysely's Migrator looks for its table by listing every table of every schema; on a PostgreSQL
+ * shared with other suites, a schema dropped during that listing fails it with 3F000 ("schema
+ * does not exist"), naming someone else's schema. That race is not this test's business: retry.
+ */
+async function openStoreRetrying(url: string, options: Parameters<typeof openStore>[1]): Promise<Store> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openStore(url, options);
+    } catch (err) {
+      const code = ((err as Error).cause as { code?: string } | undefined)?.code;
+      if (code !== '3F000' || attempt >= 5) throw err;
+    }
+  }
+}
+
 export async function openHarness(
   dialect: ApiDialect,
   options: Partial<Pick<ApiOptions, 'scanQueue' | 'bodyLimit'>> & { secretBox?: SecretBox | null; now?: Date } = {},
 ): Promise<ApiHarness> {
   const database = await dialect.open();
   const storeOptions = database.schema === undefined ? {} : { schema: database.schema, poolSize: 4 };
-  const store = await openStore(database.url, storeOptions);
+  const store = await openStoreRetrying(database.url, storeOptions);
   // few connections: parallel suites (and other people's) share one PostgreSQL's 100
   const queries = openApiQueries(database.url, database.schema === undefined ? {} : { ...storeOptions, poolSize: 2 });
   const logLines: string[] = [];
