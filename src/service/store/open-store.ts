@@ -59,7 +59,13 @@ async function migrate(db: Kysely<Database>, dialect: StoreDialect, schema: stri
     provider: migrationProvider(dialect),
     ...(dialect === 'postgres' && schema !== undefined && { migrationTableSchema: schema }),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's Migrator looks for its own tables by listing the tables of every schema; a schema
+  // dropped by another client during that listing (3F000, invalid_schema_name) is not ours to
+  // mind, so the check is run again (a few times: drops come in bursts when test suites end)
+  for (let attempt = 0; attempt < 5 && isSchemaDroppedMeanwhile(error, schema); attempt++) {
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new VigilError(
@@ -72,6 +78,11 @@ async function migrate(db: Kysely<Database>, dialect: StoreDialect, schema: stri
       { cause: error },
     );
   }
+}
+
+function isSchemaDroppedMeanwhile(error: unknown, ours: string | undefined): boolean {
+  const err = error as { code?: string; message?: string } | undefined;
+  return err?.code === '3F000' && (ours === undefined || !String(err.message).includes(`"${ours}"`));
 }
 
 function storeOn(ctx: StoreContext): Store {
