@@ -12,6 +12,8 @@ const commands: Readonly<Record<string, () => Promise<Command>>> = {
   scan: async () => (await import('./scan.ts')).scanCommand(),
   db: async () => (await import('./db.ts')).dbCommand(),
   token: async () => (await import('./token.ts')).tokenCommand(),
+  serve: async () => (await import('./serve.ts')).serveCommand(),
+  worker: async () => (await import('./worker.ts')).workerCommand(),
 };
 
 /** The CLI is a thin shell: parse flags, call the library, print. `only` loads one command. */

@@ -1,0 +1,82 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { VigilError } from '../core/errors.ts';
+import { startService } from '../service/runtime/service.ts';
+import { parseDuration } from '../vulndb/index.ts';
+import { defaultDbPath } from './db.ts';
+import { defaultDataDir } from './paths.ts';
+import { untilSignal } from './worker.ts';
+
+interface ServeFlags {
+  database?: string;
+  schema?: string;
+  dataDir: string;
+  listen: string;
+  /** false with --no-workers */
+  workers: string | false;
+  scheduler: boolean;
+  db: string;
+  staleAfter: string;
+  channels?: string;
+  grace: string;
+}
+
+/** "127.0.0.1:8080", "[::1]:8080" or ":8080" (all interfaces) */
+export function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-f:.]+)\]|([^:[\]]*)):(\d{1,5})$/i.exec(text.trim());
+  const port = Number(match?.[3]);
+  if (match === null || !Number.isInteger(port) || port > 65_535) {
+    throw new VigilError('VIGIL_USAGE', `--listen must be HOST:PORT, not "${text}"`);
+  }
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Watch registries: the API, scheduled discovery and re-matching, scan workers')
+    .option('--database <url>', 'postgres://... or sqlite:///path ($VIGIL_DATABASE; default: sqlite under --data-dir)')
+    .option('--schema <name>', 'PostgreSQL schema for the tables (pg-boss uses <name>_jobs)')
+    .option('--data-dir <dir>', 'state, cache and the default database ($VIGIL_DATA_DIR)', defaultDataDir())
+    .option('--listen <host:port>', 'where the API listens', '127.0.0.1:8080')
+    .option('--workers <n>', 'scan workers in this process', '2')
+    .option('--no-workers', 'take no scan jobs here (API-only node; `vigil worker` processes scan)')
+    .option('--no-scheduler', 'no schedules here (run them on exactly one node)')
+    .option('--db <path>', 'vulnerability database ($VIGIL_DB)', defaultDbPath())
+    .option('--stale-after <duration>', 'data older than this resolves no finding', '3d')
+    .option('--channels <file>', 'JSON array of notification channel configs')
+    .addOption(new Option('--grace <duration>', 'how long running scans may finish on shutdown').default('30s'))
+    .action(async (flags: ServeFlags) => {
+      const listen = parseListen(flags.listen);
+      const workers = flags.workers === false ? 0 : Number(flags.workers);
+      if (!Number.isInteger(workers) || workers < 0) {
+        throw new VigilError('VIGIL_USAGE', `--workers must be a whole number, not "${String(flags.workers)}"`);
+      }
+      const staleAfterMs = parseDuration(flags.staleAfter);
+      const graceMs = parseDuration(flags.grace);
+      const hookSecret = process.env.VIGIL_HOOK_SECRET;
+      if (hookSecret !== undefined && hookSecret.length < 16) {
+        throw new VigilError('VIGIL_USAGE', 'VIGIL_HOOK_SECRET must be at least 16 characters');
+      }
+      // a fresh machine has no data dir yet; the SQLite file and the cache live there
+      mkdirSync(flags.dataDir, { recursive: true });
+      const service = await startService({
+        database: flags.database ?? process.env.VIGIL_DATABASE ?? `sqlite://${join(flags.dataDir, 'vigil.db')}`,
+        ...(flags.schema !== undefined && { schema: flags.schema }),
+        dataDir: flags.dataDir,
+        vulnDbPath: flags.db,
+        staleAfterMs,
+        ...(flags.channels !== undefined && { channelsFile: flags.channels }),
+        ...(process.env.VIGIL_SECRET_KEY !== undefined && { secretKey: process.env.VIGIL_SECRET_KEY }),
+        ...(hookSecret !== undefined && { hookSecret }),
+        host: listen.host,
+        port: listen.port,
+        workers,
+        scheduler: flags.scheduler,
+      });
+      process.stderr.write(`vigil: serving on ${service.url} (${workers} workers)\n`);
+      await untilSignal();
+      process.stderr.write('vigil: shutting down\n');
+      await service.stop(graceMs);
+    });
+}

@@ -1,0 +1,166 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { createApi } from '../../api/index.ts';
+import { createTransport, nativeFeedNames, selectSources, type VulnSource } from '../../vulndb/index.ts';
+import { Notifier } from '../notify/index.ts';
+import { createSecretBox } from '../secrets.ts';
+import { type ApiQueries, openApiQueries } from '../store/api-queries.ts';
+import { openStore } from '../store/index.ts';
+import { isPostgresUrl } from '../store/postgres-database.ts';
+import { openRuntimeQueries, type RuntimeQueries } from '../store/runtime-queries.ts';
+import { openScanQueueQueries, type ScanQueueQueries } from '../store/scan-queue.ts';
+import type { Store } from '../store/types.ts';
+import type { RuntimeContext } from './context.ts';
+import { createPgBossQueue } from './pgboss-queue.ts';
+import { registerPushHooks } from './push-hooks.ts';
+import type { JobQueue } from './queue.ts';
+import { createScheduler, type Scheduler } from './scheduler.ts';
+import { createSqliteQueue } from './sqlite-queue.ts';
+import { openVulnData, type VulnData } from './vuln-data.ts';
+
+export interface RuntimeOptions {
+  /** postgres://... or sqlite:///path (default: sqlite under the data dir) */
+  readonly database: string;
+  /** PostgreSQL schema for the Store's tables; pg-boss takes `<schema>_jobs` (default vigil_jobs) */
+  readonly schema?: string;
+  readonly dataDir: string;
+  readonly vulnDbPath: string;
+  readonly staleAfterMs: number;
+  /** a JSON file holding an array of notification channel configs (see src/service/notify) */
+  readonly channelsFile?: string;
+  /** VIGIL_SECRET_KEY: opens stored registry credentials */
+  readonly secretKey?: string;
+  readonly logger?: Logger;
+}
+
+/** The parts every service process opens: the Store, the runtime context and the job queue. */
+export interface Runtime {
+  readonly ctx: RuntimeContext;
+  readonly queue: JobQueue;
+  readonly apiQueries: ApiQueries;
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const logger = options.logger ?? pino({ level: 'info' });
+  const storeOptions = options.schema === undefined ? {} : { schema: options.schema };
+  const opened: Array<{ close(): Promise<void> | void }> = [];
+  try {
+    const store: Store = await openStore(options.database, storeOptions);
+    opened.push(store);
+    const jobs: ScanQueueQueries = await openScanQueueQueries(options.database, storeOptions);
+    opened.push(jobs);
+    const queries: RuntimeQueries = openRuntimeQueries(options.database, storeOptions);
+    opened.push(queries);
+    const apiQueries = openApiQueries(options.database, storeOptions);
+    opened.push(apiQueries);
+    const vulnDb: VulnData = openVulnData(options.vulnDbPath);
+    opened.push(vulnDb);
+    const channels =
+      options.channelsFile === undefined ? [] : (JSON.parse(await readFile(options.channelsFile, 'utf8')) as unknown[]);
+    const ctx: RuntimeContext = {
+      store,
+      jobs,
+      queries,
+      vulnDb,
+      notifier: new Notifier({ channels, logger }),
+      cacheDir: join(options.dataDir, 'cache'),
+      now: () => new Date(),
+      staleAfterMs: options.staleAfterMs,
+      ...(options.secretKey !== undefined && { secretBox: createSecretBox(options.secretKey) }),
+      logger,
+    };
+    const queue = isPostgresUrl(options.database)
+      ? createPgBossQueue(ctx, {
+          url: options.database,
+          schema: options.schema === undefined ? 'vigil_jobs' : `${options.schema}_jobs`,
+        })
+      : createSqliteQueue(ctx);
+    return {
+      ctx,
+      queue,
+      apiQueries,
+      async close(graceMs) {
+        await queue.stop(graceMs);
+        for (const part of opened.reverse()) await part.close();
+      },
+    };
+  } catch (err) {
+    for (const part of opened.reverse()) await part.close();
+    throw err;
+  }
+}
+
+export interface ServeOptions extends RuntimeOptions {
+  readonly host: string;
+  readonly port: number;
+  /** in-process scan workers; 0 for an API-only node */
+  readonly workers: number;
+  /** schedules (discovery, db update, re-match, scan age); run them on one node only */
+  readonly scheduler: boolean;
+  /** scheduled `db update` sources; absent: what `vigil db update` reads by default */
+  readonly dbUpdateSources?: readonly VulnSource[];
+  /** the push hooks' shared secret; absent: the hooks are not mounted */
+  readonly hookSecret?: string;
+}
+
+export interface Service {
+  readonly app: FastifyInstance;
+  readonly runtime: Runtime;
+  readonly scheduler?: Scheduler;
+  /** the address the API listens on */
+  readonly url: string;
+  /**
+   * Graceful shutdown: stop accepting requests and taking jobs, let running scans finish for
+   * `graceMs` (the rest are handed back to the queue), stop the schedules, close the store.
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** `vigil serve`: the API, the push hooks, the scheduler and in-process workers over one Store. */
+export async function startService(options: ServeOptions): Promise<Service> {
+  const runtime = await openRuntime(options);
+  const { ctx, queue } = runtime;
+  const app = createApi({
+    store: ctx.store,
+    queries: runtime.apiQueries,
+    secretBox: ctx.secretBox,
+    scanQueue: queue,
+    ...(ctx.logger !== undefined && { logger: ctx.logger as unknown as FastifyBaseLogger }),
+  });
+  if (options.hookSecret !== undefined) registerPushHooks(app, { ctx, queue, secret: options.hookSecret });
+  let scheduler: Scheduler | undefined;
+  try {
+    await app.listen({ host: options.host, port: options.port });
+    if (options.workers > 0) await queue.start(options.workers);
+    if (options.scheduler) {
+      scheduler = createScheduler(ctx, {
+        queue,
+        dbUpdate: {
+          sources: options.dbUpdateSources ?? selectSources({ feeds: nativeFeedNames }),
+          transport: createTransport(),
+        },
+      });
+      await scheduler.start();
+    }
+  } catch (err) {
+    await app.close();
+    await runtime.close(0);
+    throw err;
+  }
+  const address = app.server.address();
+  const url = typeof address === 'object' && address !== null ? `http://${options.host}:${address.port}` : '';
+  return {
+    app,
+    runtime,
+    ...(scheduler !== undefined && { scheduler }),
+    url,
+    async stop(graceMs = 30_000) {
+      await app.close();
+      await scheduler?.stop();
+      await runtime.close(graceMs);
+    },
+  };
+}

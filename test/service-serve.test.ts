@@ -1,0 +1,148 @@
+/**
+ * `vigil serve` as operators run it: a child process on SQLite with the API, push hooks and
+ * workers; a registry push notification queues a scan that the in-process worker completes, and
+ * SIGTERM shuts down cleanly (exit 0).
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseImageRef } from '../src/image/index.ts';
+import { pushOciLayout } from '../src/image/registry/index.ts';
+import { npmAdvisory } from '../src/service/runtime/testing.ts';
+import { createTransport, updateDatabase } from '../src/vulndb/index.ts';
+import { inlineSource } from '../src/vulndb/testing.ts';
+import { buildImage } from './support/build-image.ts';
+import { startRegistry, type TestRegistry } from './support/registry.ts';
+
+const BIN = new URL('../src/cli/bin.ts', import.meta.url).pathname;
+const HOOK_SECRET = 'serve-test-hook-secret-0123';
+
+let work: string;
+let registry: TestRegistry;
+let digest: string;
+let serve: ChildProcess;
+let base: string;
+let stderr = '';
+let token: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'vigil-service-serve-'));
+  registry = await startRegistry();
+  const image = await buildImage(
+    {
+      layers: [
+        {
+          files: { 'srv/app/node_modules/lodash/package.json': JSON.stringify({ name: 'lodash', version: '4.17.15' }) },
+        },
+      ],
+    },
+    join(work, 'layout'),
+  );
+  await pushOciLayout(image.layoutDir, parseImageRef(`${registry.host}/team/app:1.0`), { insecure: true });
+  digest = image.manifestDigest;
+  await updateDatabase({
+    dbPath: join(work, 'vuln.db'),
+    sources: [
+      inlineSource('osv:npm', [{ kind: 'osv', record: npmAdvisory('GHSA-test-l', 'lodash', '4.17.21', 'CVE-2099-7') }]),
+    ],
+    transport: createTransport(),
+  });
+  const database = `sqlite://${join(work, 'vigil.db')}`;
+  const created = await promisify(execFile)(process.execPath, [
+    BIN,
+    'token',
+    'create',
+    '--role',
+    'admin',
+    '--name',
+    'test',
+    '--database',
+    database,
+  ]);
+  token = created.stdout.trim();
+
+  serve = spawn(
+    process.execPath,
+    [BIN, 'serve', '--data-dir', work, '--listen', '127.0.0.1:0', '--db', join(work, 'vuln.db'), '--workers', '1'],
+    { env: { ...process.env, VIGIL_HOOK_SECRET: HOOK_SECRET }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  serve.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  while (!/serving on (http:\/\/\S+)/.test(stderr)) {
+    if (serve.exitCode !== null) throw new Error(`vigil serve exited: ${stderr}`);
+    await delay(50);
+  }
+  base = /serving on (http:\/\/\S+)/.exec(stderr)?.[1] as string;
+}, 60_000);
+
+afterAll(async () => {
+  if (serve?.exitCode === null) serve.kill('SIGKILL');
+  await registry?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+const api = (path: string, init: RequestInit = {}) =>
+  fetch(`${base}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+  });
+
+describe('vigil serve', () => {
+  it('answers health checks and asks for a token elsewhere', async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect((await fetch(`${base}/api/v1/images`)).status).toBe(401);
+  });
+
+  it('a push notification queues a scan that a worker completes', async () => {
+    const created = await api('/api/v1/registries', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'local', url: registry.url, kind: 'oci' }),
+    });
+    expect(created.status, await created.clone().text()).toBeLessThan(300);
+    const hook = await fetch(`${base}/hooks/registry`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/vnd.docker.distribution.events.v1+json',
+        authorization: `Bearer ${HOOK_SECRET}`,
+      },
+      body: JSON.stringify({
+        events: [
+          {
+            action: 'push',
+            target: {
+              mediaType: 'application/vnd.oci.image.manifest.v1+json',
+              digest,
+              repository: 'team/app',
+              tag: '1.0',
+              url: `${registry.url}/v2/team/app/manifests/${digest}`,
+            },
+          },
+        ],
+      }),
+    });
+    expect(hook.status).toBe(202);
+    expect(await hook.json()).toEqual({ queued: 1, ignored: 0 });
+    let scans: Array<{ status: string; counts?: Record<string, number> }> = [];
+    while (scans[0]?.status !== 'completed' && scans[0]?.status !== 'failed') {
+      await delay(100);
+      const body = (await (await api(`/api/v1/scans?digest=${digest}`)).json()) as
+        | { scans?: typeof scans }
+        | typeof scans;
+      scans = Array.isArray(body) ? body : (body.scans ?? []);
+    }
+    expect(scans[0]?.status, stderr).toBe('completed');
+  }, 30_000);
+
+  it('shuts down on SIGTERM and exits 0', async () => {
+    const exited = new Promise<number | null>((resolve) => serve.once('exit', (code) => resolve(code)));
+    serve.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('shutting down');
+  }, 30_000);
+});
