@@ -42,8 +42,15 @@ export function createSqliteQueue(ctx: RuntimeContext, options: SqliteQueueOptio
       signal.addEventListener('abort', finish, { once: true });
     });
 
+  let recoveredAt = Number.NEGATIVE_INFINITY;
+
   async function runOne(stop: AbortSignal): Promise<boolean> {
-    await ctx.jobs.recoverExpired(ctx.now());
+    // a lease can only have expired a lease-length after it was last renewed: looking more often
+    // than that would only queue write transactions behind SQLite's single writer
+    if (ctx.now().getTime() - recoveredAt >= leaseMs / 2) {
+      await ctx.jobs.recoverExpired(ctx.now());
+      recoveredAt = ctx.now().getTime();
+    }
     const job = await ctx.jobs.claim(owner, ctx.now(), leaseMs);
     if (job === undefined) return false;
     if (job.attempts > maxAttempts) {

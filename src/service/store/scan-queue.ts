@@ -86,11 +86,22 @@ export async function ensureScanJobTable(db: Kysely<QueueDatabase>): Promise<voi
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('event_watermark', 'bigint')
     .execute()
-    .catch((err: { code?: string }) => {
-      // two processes creating it at once on PostgreSQL: the loser sees 23505 or 42P07
-      if (err.code !== '23505' && err.code !== '42P07') throw err;
-    });
+    .catch(tolerateRace);
+  // the claim looks for the oldest queued scan; without this it reads every scan ever made. Named
+  // for the runtime so a later Store migration adding its own index cannot collide with it.
+  await db.schema
+    .createIndex('runtime_scans_status')
+    .ifNotExists()
+    .on('scans')
+    .columns(['status', 'queued_at'])
+    .execute()
+    .catch(tolerateRace);
 }
+
+/** two processes creating the same object at once on PostgreSQL: the loser sees 23505 or 42P07 */
+const tolerateRace = (err: { code?: string }) => {
+  if (err.code !== '23505' && err.code !== '42P07') throw err;
+};
 
 function toJob(
   scan: { id: string; digest: string; config_id: string | null },
@@ -163,6 +174,9 @@ export function scanQueueQueriesOn(db: Kysely<QueueDatabase>): ScanQueueQueries 
     },
 
     async claim(owner, now, leaseMs) {
+      // an idle poll reads only: a write transaction per poll would wait on (and delay) every writer
+      const any = await db.selectFrom('scans').select('id').where('status', '=', 'queued').limit(1).executeTakeFirst();
+      if (any === undefined) return undefined;
       return write(async (trx) => {
         const scan = await trx
           .selectFrom('scans')
