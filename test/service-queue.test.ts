@@ -68,6 +68,24 @@ async function finished(database: TestDatabase, ids: readonly string[]): Promise
   }
 }
 
+/** runs the crash worker until it says it is holding at the point asked for, then SIGKILLs it */
+async function killMidScan(args: Record<string, unknown>): Promise<void> {
+  const child = spawn(process.execPath, [CRASH_WORKER, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('HOLD')) resolve();
+    });
+    child.once('exit', () => reject(new Error(`crash worker exited early: ${stderr}`)));
+  });
+  child.kill('SIGKILL');
+  await exited;
+}
+
 describe('SQLite scan queue', () => {
   let database: TestDatabase;
   let harness: RuntimeHarness;
@@ -149,33 +167,13 @@ describe('SQLite scan queue', () => {
       const scan = await database.store.createScan({ digest }, T0);
       await queue.enqueue({ scanId: scan.id, digest, registryId: registryRow.id, repository: 'team/app', tag: '0' });
 
-      const child = spawn(
-        process.execPath,
-        [
-          CRASH_WORKER,
-          JSON.stringify({
-            url: database.url,
-            dbPath: harness.dbPath,
-            cacheDir: join(harness.dir, 'cache'),
-            nowMs: T0.getTime(),
-            holdAt,
-          }),
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
+      await killMidScan({
+        url: database.url,
+        dbPath: harness.dbPath,
+        cacheDir: join(harness.dir, 'cache'),
+        nowMs: T0.getTime(),
+        holdAt,
       });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          if (chunk.toString().includes('HOLD')) resolve();
-        });
-        child.once('exit', () => reject(new Error(`crash worker exited early: ${stderr}`)));
-      });
-      child.kill('SIGKILL');
-      await exited;
       expect((await database.store.getScan(scan.id))?.status).toBe('running');
       const storedBefore = await database.store.listEvents({ type: 'finding.new' });
       expect(storedBefore).toHaveLength(holdAt === 'complete' ? 2 : 0);
@@ -240,4 +238,57 @@ describe.skipIf(postgres.skipReason !== undefined)('PostgreSQL scan queue (pg-bo
       await database.cleanup();
     }
   }, 60_000);
+});
+
+describe.skipIf(postgres.skipReason !== undefined)('PostgreSQL scan queue after kill -9', () => {
+  it.each(['inventory', 'complete'] as const)(
+    'a worker killed at %s: pg-boss hands the job out again, nothing is lost or duplicated',
+    async (holdAt) => {
+      const database = await postgres.open();
+      const bossSchema = `${database.schema}_jobs`;
+      const harness = await openRuntimeHarness(database);
+      try {
+        await harness.updateVulnDb(ADVISORIES);
+        const registryRow = await database.store.createRegistry({ name: 'local', url: registry.url, kind: 'oci' }, T0);
+        const queue = createPgBossQueue(harness.ctx, {
+          url: database.url,
+          schema: bossSchema,
+          heartbeatSeconds: 10,
+          superviseIntervalSeconds: 1,
+          retryDelaySeconds: 1,
+          pollingIntervalSeconds: 0.5,
+        });
+        const digest = digests[0]!;
+        const scan = await database.store.createScan({ digest }, T0);
+        await queue.enqueue({ scanId: scan.id, digest, registryId: registryRow.id, repository: 'team/app', tag: '0' });
+        await killMidScan({
+          url: database.url,
+          schema: database.schema,
+          bossSchema,
+          dbPath: harness.dbPath,
+          cacheDir: join(harness.dir, 'cache'),
+          nowMs: T0.getTime(),
+          holdAt,
+        });
+        expect((await database.store.getScan(scan.id))?.status).toBe('running');
+
+        await queue.start(1);
+        const [done] = await finished(database, [scan.id]);
+        await queue.stop();
+        expect(done?.status).toBe('completed');
+        expect(await database.store.listEvents({ type: 'finding.new' })).toHaveLength(2);
+        expect(await database.store.listEvents({ type: 'scan.completed' })).toHaveLength(1);
+        expect((await database.store.findingsPage({ digest }, undefined, 50)).findings).toHaveLength(2);
+        expect(harness.dispatched.flat().map((e) => e.type)).toEqual(['finding.new', 'finding.new', 'scan.completed']);
+      } finally {
+        await harness.close();
+        const client = new pg.Client({ connectionString: database.url });
+        await client.connect();
+        await client.query(`drop schema if exists ${bossSchema} cascade`);
+        await client.end();
+        await database.cleanup();
+      }
+    },
+    120_000,
+  );
 });

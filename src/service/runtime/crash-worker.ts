@@ -1,9 +1,10 @@
 /**
- * Child process for the kill -9 test (test/service-queue.test.ts): runs the SQLite queue with one
- * worker on a pinned clock and holds still at `holdAt`, printing HOLD, until the test kills it.
+ * Child process for the kill -9 tests (test/service-queue.test.ts): runs the SQLite queue (or, with
+ * `bossSchema`, the pg-boss queue) with one worker on a pinned clock and holds still at `holdAt`,
+ * printing HOLD, until the test kills it.
  * - `inventory`: the first layer blob request never answers (killed mid-download)
  * - `complete`: findings and their events are stored, the scan row is not yet finished
- * Usage: node crash-worker.ts '<json: { url, schema?, dbPath, cacheDir, nowMs, holdAt }>'
+ * Usage: node crash-worker.ts '<json: { url, schema?, bossSchema?, dbPath, cacheDir, nowMs, holdAt }>'
  */
 
 import { openStore } from '../store/open-store.ts';
@@ -11,12 +12,14 @@ import { openRuntimeQueries } from '../store/runtime-queries.ts';
 import { openScanQueueQueries } from '../store/scan-queue.ts';
 import type { Store } from '../store/types.ts';
 import type { RuntimeContext } from './context.ts';
+import { createPgBossQueue } from './pgboss-queue.ts';
 import { createSqliteQueue } from './sqlite-queue.ts';
 import { openVulnData } from './vuln-data.ts';
 
 interface Args {
   url: string;
   schema?: string;
+  bossSchema?: string;
   dbPath: string;
   cacheDir: string;
   nowMs: number;
@@ -47,4 +50,13 @@ const ctx: RuntimeContext = {
         : fetch(input, init),
   }),
 };
-await createSqliteQueue(ctx, { leaseMs: 60_000, pollMs: 100 }).start(1);
+const queue =
+  args.bossSchema === undefined
+    ? createSqliteQueue(ctx, { leaseMs: 60_000, pollMs: 100 })
+    : createPgBossQueue(ctx, {
+        url: args.url,
+        schema: args.bossSchema,
+        heartbeatSeconds: 10,
+        pollingIntervalSeconds: 0.5,
+      });
+await queue.start(1);

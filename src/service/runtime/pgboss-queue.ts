@@ -20,6 +20,10 @@ export interface PgBossQueueOptions {
   readonly retryLimit?: number;
   /** how often an idle worker polls besides LISTEN/NOTIFY */
   readonly pollingIntervalSeconds?: number;
+  /** how often pg-boss looks for jobs whose heartbeat stopped (its default: 60) */
+  readonly superviseIntervalSeconds?: number;
+  /** seconds before a failed or abandoned job is tried again (default 5) */
+  readonly retryDelaySeconds?: number;
 }
 
 interface ScanJobData {
@@ -36,7 +40,14 @@ interface ScanJobData {
  */
 export function createPgBossQueue(ctx: RuntimeContext, options: PgBossQueueOptions): JobQueue {
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const boss = new PgBoss({ connectionString: options.url, schema: options.schema ?? 'vigil_jobs' });
+  const boss = new PgBoss({
+    connectionString: options.url,
+    schema: options.schema ?? 'vigil_jobs',
+    ...(options.superviseIntervalSeconds !== undefined && {
+      superviseIntervalSeconds: options.superviseIntervalSeconds,
+      monitorIntervalSeconds: options.superviseIntervalSeconds,
+    }),
+  });
   boss.on('error', (err: Error) => ctx.logger?.error({ error: err.message }, 'pg-boss error'));
   let started: Promise<void> | undefined;
   let working = false;
@@ -48,7 +59,7 @@ export function createPgBossQueue(ctx: RuntimeContext, options: PgBossQueueOptio
         await boss.createQueue(SCAN_QUEUE_NAME, {
           heartbeatSeconds: Math.max(10, options.heartbeatSeconds ?? 30),
           retryLimit: options.retryLimit ?? 3,
-          retryDelay: 5,
+          retryDelay: options.retryDelaySeconds ?? 5,
           expireInSeconds: 4 * 3600,
         });
       }
