@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseImageRef } from '../src/image/index.ts';
 import { pushOciLayout } from '../src/image/registry/index.ts';
 import { npmAdvisory } from '../src/service/runtime/testing.ts';
+import { openStore } from '../src/service/store/index.ts';
 import { createTransport, updateDatabase } from '../src/vulndb/index.ts';
 import { inlineSource } from '../src/vulndb/testing.ts';
 import { buildImage } from './support/build-image.ts';
@@ -51,33 +53,6 @@ beforeAll(async () => {
     ],
     transport: createTransport(),
   });
-  const database = `sqlite://${join(work, 'vigil.db')}`;
-  const created = await promisify(execFile)(process.execPath, [
-    BIN,
-    'token',
-    'create',
-    '--role',
-    'admin',
-    '--name',
-    'test',
-    '--database',
-    database,
-  ]);
-  token = created.stdout.trim();
-
-  serve = spawn(
-    process.execPath,
-    [BIN, 'serve', '--data-dir', work, '--listen', '127.0.0.1:0', '--db', join(work, 'vuln.db'), '--workers', '1'],
-    { env: { ...process.env, VIGIL_HOOK_SECRET: HOOK_SECRET }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  serve.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  while (!/serving on (http:\/\/\S+)/.test(stderr)) {
-    if (serve.exitCode !== null) throw new Error(`vigil serve exited: ${stderr}`);
-    await delay(50);
-  }
-  base = /serving on (http:\/\/\S+)/.exec(stderr)?.[1] as string;
 }, 60_000);
 
 afterAll(async () => {
@@ -92,7 +67,37 @@ const api = (path: string, init: RequestInit = {}) =>
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
   });
 
-describe('vigil serve', () => {
+describe('vigil serve on SQLite', () => {
+  beforeAll(async () => {
+    const database = `sqlite://${join(work, 'vigil.db')}`;
+    const created = await promisify(execFile)(process.execPath, [
+      BIN,
+      'token',
+      'create',
+      '--role',
+      'admin',
+      '--name',
+      'test',
+      '--database',
+      database,
+    ]);
+    token = created.stdout.trim();
+
+    serve = spawn(
+      process.execPath,
+      [BIN, 'serve', '--data-dir', work, '--listen', '127.0.0.1:0', '--db', join(work, 'vuln.db'), '--workers', '1'],
+      { env: { ...process.env, VIGIL_HOOK_SECRET: HOOK_SECRET }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    serve.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    while (!/serving on (http:\/\/\S+)/.test(stderr)) {
+      if (serve.exitCode !== null) throw new Error(`vigil serve exited: ${stderr}`);
+      await delay(50);
+    }
+    base = /serving on (http:\/\/\S+)/.exec(stderr)?.[1] as string;
+  }, 60_000);
+
   it('answers health checks and asks for a token elsewhere', async () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
@@ -145,4 +150,81 @@ describe('vigil serve', () => {
     expect(await exited).toBe(0);
     expect(stderr).toContain('shutting down');
   }, 30_000);
+});
+
+/** a Vigil child process; resolves once its stderr says `ready` */
+async function startVigil(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    log += chunk.toString();
+  });
+  while (!ready.test(log)) {
+    if (child.exitCode !== null) throw new Error(`vigil ${args[0]} exited: ${log}`);
+    await delay(50);
+  }
+  return { child, log: () => log };
+}
+
+const pgUrl = process.env.VIGIL_TEST_PG;
+
+describe.skipIf(pgUrl === undefined)('vigil serve --no-workers and vigil worker on PostgreSQL', () => {
+  it('the API node queues a pushed image, a separate worker process scans it, both stop on SIGTERM', async () => {
+    const schema = `vigil_serve_${Date.now().toString(36)}`;
+    const url = pgUrl as string;
+    const common = ['--database', url, '--schema', schema, '--db', join(work, 'vuln.db'), '--data-dir', work];
+    const api = await startVigil(
+      ['serve', ...common, '--listen', '127.0.0.1:0', '--no-workers', '--no-scheduler'],
+      /serving on http:\/\/\S+ \(0 workers\)/,
+      { VIGIL_HOOK_SECRET: HOOK_SECRET },
+    );
+    const worker = await startVigil(['worker', ...common, '--concurrency', '1'], /worker taking scan jobs/);
+    const store = await openStore(url, { schema });
+    try {
+      const apiBase = /serving on (http:\/\/\S+)/.exec(api.log())?.[1] as string;
+      await store.createRegistry({ name: 'local', url: registry.url, kind: 'oci' }, new Date());
+      const hook = await fetch(`${apiBase}/hooks/registry`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${HOOK_SECRET}` },
+        body: JSON.stringify({
+          events: [
+            {
+              action: 'push',
+              target: {
+                mediaType: 'application/vnd.oci.image.manifest.v1+json',
+                digest,
+                repository: 'team/app',
+                url: `${registry.url}/v2/team/app/manifests/${digest}`,
+              },
+            },
+          ],
+        }),
+      });
+      expect(await hook.json()).toEqual({ queued: 1, ignored: 0 });
+      let scans = await store.listScans({ digest });
+      while (scans[0]?.status !== 'completed' && scans[0]?.status !== 'failed') {
+        await delay(100);
+        scans = await store.listScans({ digest });
+      }
+      expect(scans[0]?.status, worker.log()).toBe('completed');
+      expect(scans[0]?.counts?.UNKNOWN).toBe(1);
+
+      for (const child of [api.child, worker.child]) {
+        const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+      }
+    } finally {
+      for (const child of [api.child, worker.child]) if (child.exitCode === null) child.kill('SIGKILL');
+      await store.close();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.query(`drop schema if exists ${schema}_jobs cascade`);
+      await client.end();
+    }
+  }, 60_000);
 });
