@@ -2,6 +2,7 @@ import { isVigilError, VigilError } from '../../core/errors.ts';
 import { globToRegExp } from '../notify/filter.ts';
 import type { Registry, ScanConfig } from '../store/types.ts';
 import type { RuntimeContext } from './context.ts';
+import { discoverEcr, type LoadEcr } from './ecr-discovery.ts';
 import type { JobQueue } from './queue.ts';
 import { registryAccess } from './registry-access.ts';
 
@@ -60,9 +61,16 @@ export function tagMatcher(config: ScanConfig): (tag: string) => boolean {
  * (a moved tag becomes history), and queue one scan for each digest new to its repository. Images
  * of the repository that no tag reached this time are asked for by digest; the ones the registry
  * answers 404 for were deleted and are archived (their findings archived, no resolve events).
+ * An `ecr` registry is read through the ECR API instead (ecr-discovery.ts).
  */
-export async function discover(ctx: RuntimeContext, config: ScanConfig, queue: JobQueue): Promise<DiscoveryResult> {
+export async function discover(
+  ctx: RuntimeContext,
+  config: ScanConfig,
+  queue: JobQueue,
+  loadEcr?: LoadEcr,
+): Promise<DiscoveryResult> {
   const registry = await registryOfConfig(ctx, config);
+  if (registry.kind === 'ecr') return discoverEcr(ctx, config, registry, queue, tagMatcher(config), loadEcr);
   const client = registryAccess(ctx, registry).client();
   const repositories: string[] = [];
   if (config.repository !== undefined) {
