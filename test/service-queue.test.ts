@@ -159,6 +159,26 @@ describe('SQLite scan queue', () => {
     expect(await database.store.listEvents({})).toEqual([]);
   });
 
+  it('a scan that took its worker down every time is failed, not tried forever', async () => {
+    const queue = createSqliteQueue(harness.ctx, { pollMs: 20, leaseMs: 60_000, maxAttempts: 2 });
+    const digest = digests[0]!;
+    const scan = await database.store.createScan({ digest }, T0);
+    await queue.enqueue({ scanId: scan.id, digest, registryId: registryRow.id, repository: 'team/app' });
+    // two workers that claimed it and died: their leases expire in turn
+    for (const [i, owner] of ['dead-1', 'dead-2'].entries()) {
+      harness.setNow(new Date(T0.getTime() + i * 120_000));
+      await harness.ctx.jobs.recoverExpired(harness.ctx.now());
+      expect((await harness.ctx.jobs.claim(owner, harness.ctx.now(), 60_000))?.scanId).toBe(scan.id);
+    }
+    harness.setNow(new Date(T0.getTime() + 240_000));
+    await queue.start(1);
+    const [done] = await finished(database, [scan.id]);
+    await queue.stop();
+    expect(done).toMatchObject({ status: 'failed', error: expect.stringContaining('2 times') });
+    expect(harness.dispatched.flat()).toMatchObject([{ type: 'scan.failed', image: { repository: 'team/app' } }]);
+    expect(await database.store.listEvents({ type: 'finding.new' })).toEqual([]);
+  });
+
   it.each(['inventory', 'complete'] as const)(
     'a worker killed with SIGKILL at %s loses nothing: the scan runs again, nothing is duplicated',
     async (holdAt) => {

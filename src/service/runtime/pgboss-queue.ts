@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { type Job, PgBoss } from 'pg-boss';
 import type { RuntimeContext } from './context.ts';
 import { DEFAULT_LEASE_MS, type JobQueue, type ScanJob } from './queue.ts';
-import { executeScan } from './scan-job.ts';
+import { executeScan, giveUp } from './scan-job.ts';
 
 export const SCAN_QUEUE_NAME = 'vigil-scan';
 
@@ -16,8 +16,8 @@ export interface PgBossQueueOptions {
    * wants at least 10 s
    */
   readonly heartbeatSeconds?: number;
-  /** tries per scan before pg-boss gives up on it (a scan that takes its worker down each time) */
-  readonly retryLimit?: number;
+  /** tries per scan; a scan that took its worker down this many times is failed (default 3) */
+  readonly maxAttempts?: number;
   /** how often an idle worker polls besides LISTEN/NOTIFY */
   readonly pollingIntervalSeconds?: number;
   /** how often pg-boss looks for jobs whose heartbeat stopped (its default: 60) */
@@ -51,6 +51,7 @@ export function createPgBossQueue(ctx: RuntimeContext, options: PgBossQueueOptio
   boss.on('error', (err: Error) => ctx.logger?.error({ error: err.message }, 'pg-boss error'));
   let started: Promise<void> | undefined;
   let working = false;
+  const maxAttempts = options.maxAttempts ?? 3;
 
   const ready = () => {
     started ??= (async () => {
@@ -58,7 +59,9 @@ export function createPgBossQueue(ctx: RuntimeContext, options: PgBossQueueOptio
       if ((await boss.getQueue(SCAN_QUEUE_NAME)) === null) {
         await boss.createQueue(SCAN_QUEUE_NAME, {
           heartbeatSeconds: Math.max(10, options.heartbeatSeconds ?? 30),
-          retryLimit: options.retryLimit ?? 3,
+          // one delivery more than the attempts, so the last one always finds the scan and fails
+          // it explicitly instead of leaving its row running after pg-boss gave up
+          retryLimit: maxAttempts,
           retryDelay: options.retryDelaySeconds ?? 5,
           expireInSeconds: 4 * 3600,
         });
@@ -71,12 +74,24 @@ export function createPgBossQueue(ctx: RuntimeContext, options: PgBossQueueOptio
     const row = await ctx.jobs.begin(job.data.scanId, owner, ctx.now(), DEFAULT_LEASE_MS);
     // finished already (a retry of a job whose scan completed): nothing to do
     if (row === undefined) return;
+    if (row.attempts > maxAttempts) {
+      await giveUp(ctx, row, maxAttempts);
+      return;
+    }
+    const renew = setInterval(
+      () => {
+        ctx.jobs.renew(row.scanId, owner, ctx.now(), DEFAULT_LEASE_MS).catch(() => {});
+      },
+      Math.floor(DEFAULT_LEASE_MS / 3),
+    );
     try {
       await executeScan(ctx, row, job.signal);
     } catch (err) {
       // shutdown: the scan row goes back to queued and pg-boss retries the job
       if (job.signal.aborted) await ctx.jobs.release(row.scanId, owner);
       throw err;
+    } finally {
+      clearInterval(renew);
     }
   }
 

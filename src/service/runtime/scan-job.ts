@@ -110,6 +110,25 @@ export async function executeScan(ctx: RuntimeContext, job: ScanJobRow, signal?:
 }
 
 /**
+ * A scan that took its worker down on every attempt (a poison image, an out-of-memory layer) is
+ * failed rather than tried forever; its event still goes to the notifier, so the outage is seen.
+ */
+export async function giveUp(ctx: RuntimeContext, job: ScanJobRow, attempts: number): Promise<void> {
+  const watermark = await ctx.jobs.markEventWatermark(job.scanId);
+  const failed = await ctx.store.failScan(
+    job.scanId,
+    `VIGIL_INTERNAL: the scan stopped its worker ${attempts} times; not tried again`,
+    ctx.now(),
+  );
+  const events = await eventsOfScan(ctx, job, watermark, failed);
+  const image = (await ctx.store.getImages(job.digest))[0];
+  await dispatch(ctx, events, {
+    scanId: job.scanId,
+    image: { registry: '', repository: job.repository ?? image?.repository ?? '', digest: job.digest },
+  });
+}
+
+/**
  * The scan's events: the finding events stored for its digest since the first attempt began, and
  * the scan.completed/failed event. None when the scan row had already finished (a duplicate
  * delivery of a job that was done): its events went out with the run that finished it.

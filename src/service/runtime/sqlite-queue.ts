@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { RuntimeContext } from './context.ts';
 import { DEFAULT_LEASE_MS, type JobQueue, type ScanJob } from './queue.ts';
-import { executeScan } from './scan-job.ts';
+import { executeScan, giveUp } from './scan-job.ts';
 
 export interface SqliteQueueOptions {
   /** how long a claimed scan stays ours without a renewal; a dead process's scans wait this long */
@@ -54,7 +54,7 @@ export function createSqliteQueue(ctx: RuntimeContext, options: SqliteQueueOptio
     const job = await ctx.jobs.claim(owner, ctx.now(), leaseMs);
     if (job === undefined) return false;
     if (job.attempts > maxAttempts) {
-      await ctx.store.failScan(job.scanId, `VIGIL_INTERNAL: gave up after ${maxAttempts} attempts`, ctx.now());
+      await giveUp(ctx, job, maxAttempts);
       return true;
     }
     const controller = new AbortController();
