@@ -144,6 +144,18 @@ describe('vigil serve on SQLite', () => {
     expect(scans[0]?.status, stderr).toBe('completed');
   }, 30_000);
 
+  it('an on-demand scan through the API runs on the same queue', async () => {
+    const queued = await api(`/api/v1/images/${digest}/scan`, { method: 'POST', body: '{}' });
+    expect(queued.status, await queued.clone().text()).toBe(202);
+    const { id } = (await queued.json()) as { id: string };
+    let scan: { status?: string } = {};
+    while (scan.status !== 'completed' && scan.status !== 'failed') {
+      await delay(100);
+      scan = (await (await api(`/api/v1/scans/${id}`)).json()) as { status?: string };
+    }
+    expect(scan.status, stderr).toBe('completed');
+  }, 30_000);
+
   it('shuts down on SIGTERM and exits 0', async () => {
     const exited = new Promise<number | null>((resolve) => serve.once('exit', (code) => resolve(code)));
     serve.kill('SIGTERM');
