@@ -118,4 +118,22 @@ describe.each(dialects)('discovery on $name', (dialect) => {
     expect((await database.store.getImages(app1))[0]?.archivedAt).toEqual(T0);
     expect(await database.store.listEvents({ type: 'finding.resolved' })).toEqual([]);
   });
+
+  run('a repository gone from the registry has its images archived', async () => {
+    const queue = createSqliteQueue(harness.ctx);
+    const gone = `sha256:${'c'.repeat(64)}`;
+    await database.store.upsertImage({ registryId: registryRow.id, repository: 'retired/app', digest: gone }, T0);
+    const named = await database.store.createConfig({ registryId: registryRow.id, repository: 'retired/app' }, T0);
+    expect(await discover(harness.ctx, named, queue)).toMatchObject({ repositories: 1, tags: 0, archived: 1 });
+    expect((await database.store.getImages(gone))[0]?.archivedAt).toEqual(T0);
+
+    const other = `sha256:${'d'.repeat(64)}`;
+    await database.store.upsertImage({ registryId: registryRow.id, repository: 'retired/api', digest: other }, T0);
+    const pattern = await database.store.createConfig(
+      { registryId: registryRow.id, repositoryPattern: 'retired/*' },
+      T0,
+    );
+    expect(await discover(harness.ctx, pattern, queue)).toMatchObject({ archived: 1 });
+    expect((await database.store.getImages(other))[0]?.archivedAt).toEqual(T0);
+  });
 });

@@ -80,6 +80,12 @@ export async function discover(
     for await (const repository of client.listRepositories()) {
       if (pattern === undefined || pattern.test(repository)) repositories.push(repository);
     }
+    // repositories deleted whole leave the catalog: their images must still be looked for
+    for (const repository of await ctx.queries.liveRepositoriesOf(registry.id)) {
+      if ((pattern === undefined || pattern.test(repository)) && !repositories.includes(repository)) {
+        repositories.push(repository);
+      }
+    }
   }
   const wanted = tagMatcher(config);
   let tags = 0;
@@ -89,7 +95,7 @@ export async function discover(
   for (const repository of repositories) {
     const known = new Set(await ctx.queries.liveDigestsOf(registry.id, repository));
     const seen = new Set<string>();
-    for await (const tag of client.listTags(repository)) {
+    for await (const tag of tagsOf(client, repository)) {
       if (!wanted(tag)) continue;
       tags++;
       const digest = await client.manifestDigest(repository, tag);
@@ -114,6 +120,19 @@ export async function discover(
     }
   }
   return { repositories: repositories.length, tags, queued, moved, archived };
+}
+
+/**
+ * A repository the registry does not know (deleted whole) has no tags. Registries answer a
+ * private repository to someone without access the same way, so lost credentials archive its
+ * images; the next discovery that sees them again revives them and their findings, without events.
+ */
+async function* tagsOf(client: ReturnType<ReturnType<typeof registryAccess>['client']>, repository: string) {
+  try {
+    yield* client.listTags(repository);
+  } catch (err) {
+    if (!isVigilError(err, 'VIGIL_REGISTRY_NAME_UNKNOWN')) throw err;
+  }
 }
 
 async function deletedFromRegistry(
