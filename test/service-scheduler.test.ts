@@ -88,3 +88,56 @@ describe('scheduler', () => {
     expect((await database.store.getImages(digest))[0]?.lastScanned).toEqual(T0);
   });
 });
+
+describe.each(dialects)('scheduled tasks on a database shared by two nodes ($name)', (dialect) => {
+  const run = dialect.skipReason === undefined ? it : it.skip;
+
+  run('a firing runs on one node only; the next slot runs again', async () => {
+    const database = await dialect.open();
+    const nodes = [await openRuntimeHarness(database), await openRuntimeHarness(database)];
+    const schedulers = nodes.map((node) => createScheduler(node.ctx, { queue: createSqliteQueue(node.ctx) }));
+    try {
+      const registry = await database.store.createRegistry({ name: 'r', url: 'https://r.test', kind: 'oci' }, T0);
+      for (const node of nodes)
+        await node.updateVulnDb([npmAdvisory('GHSA-test-x', 'left-pad', '2.0.0', 'CVE-2099-1')]);
+      const digest = `sha256:${'e'.repeat(64)}`;
+      await database.store.upsertImage({ registryId: registry.id, repository: 'a', digest }, T0);
+      await database.store.saveInventory(
+        digest,
+        {
+          schemaVersion: 1,
+          image: { ref: 'r.test/a', transport: 'registry', manifestDigest: digest, layers: [] },
+          packages: [
+            {
+              name: 'left-pad',
+              version: '1.0.0',
+              type: 'npm',
+              ecosystem: 'npm',
+              purl: 'pkg:npm/left-pad@1.0.0',
+              locations: [],
+            },
+          ],
+          warnings: [],
+          extractors: [],
+        } as never,
+        'key',
+        T0,
+      );
+      for (const scheduler of schedulers) await scheduler.start();
+      await Promise.all(schedulers.map((scheduler) => scheduler.fire('rematch')));
+      expect(nodes.map((node) => node.dispatched.length).sort()).toEqual([0, 1]);
+      expect((await database.store.getImages(digest))[0]?.lastScanned).toEqual(T0);
+
+      // the same minute again: already claimed
+      await schedulers[0]?.fire('rematch');
+      const later = new Date(T0.getTime() + 60_000);
+      for (const node of nodes) node.setNow(later);
+      await schedulers[1]?.fire('rematch');
+      expect((await database.store.getImages(digest))[0]?.lastScanned).toEqual(later);
+    } finally {
+      for (const scheduler of schedulers) await scheduler.stop();
+      for (const node of nodes) await node.close();
+      await database.cleanup();
+    }
+  });
+});

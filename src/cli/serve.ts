@@ -41,7 +41,7 @@ export function serveCommand(): Command {
     .option('--listen <host:port>', 'where the API listens', '127.0.0.1:8080')
     .option('--workers <n>', 'scan workers in this process', '2')
     .option('--no-workers', 'take no scan jobs here (API-only node; `vigil worker` processes scan)')
-    .option('--no-scheduler', 'no schedules here (run them on exactly one node)')
+    .option('--no-scheduler', 'no schedules here (with several nodes, each firing runs on one of them anyway)')
     .option('--db <path>', 'vulnerability database ($VIGIL_DB)', defaultDbPath())
     .option('--stale-after <duration>', 'data older than this resolves no finding', '3d')
     .option('--channels <file>', 'JSON array of notification channel configs')

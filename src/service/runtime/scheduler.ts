@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Cron } from 'croner';
 import type { Transport, VulnSource } from '../../vulndb/index.ts';
 import type { ScanConfig } from '../store/types.ts';
@@ -39,6 +40,8 @@ export interface ScheduleEntry {
 
 export interface Scheduler {
   start(): Promise<void>;
+  /** what a schedule does when it fires: claim the slot (one node of many), then run */
+  fire(name: string): Promise<void>;
   /** stops every schedule and waits for the tasks that are running */
   stop(): Promise<void>;
   /** (re)reads the scan configs: a schedule per live config, with its own time zone */
@@ -51,8 +54,9 @@ export interface Scheduler {
 /**
  * croner schedules for the service's periodic work: discovery per scan config (its cron and time
  * zone, default daily), `db update` with a delta re-match, the daily full re-match, the scan-age
- * check and the daily history rollup. A task never overlaps itself (croner's `protect`), and a
- * failing task is logged and tried again at its next time.
+ * check and the daily history rollup. A task never overlaps itself (croner's `protect`), runs on
+ * one node when several share the database (a claimed slot per task and minute), and a failing
+ * task is logged and tried again at its next time.
  */
 export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions): Scheduler {
   const schedules = { ...DEFAULT_SCHEDULES, ...options.schedules };
@@ -60,6 +64,19 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
   const running = new Set<Promise<unknown>>();
   let refresh: NodeJS.Timeout | undefined;
   let started = false;
+
+  const owner = `${hostname()}:${process.pid}`;
+
+  /**
+   * A scheduled firing: on a database shared by several nodes only the first to claim the
+   * (task, minute) slot runs it. Clocks more than a minute apart can still both run a task; every
+   * task is idempotent, so that costs work, not correctness.
+   */
+  const fire = async (name: string) => {
+    const slot = new Date(Math.floor(ctx.now().getTime() / 60_000) * 60_000);
+    if (!(await ctx.jobs.claimTaskRun(name, slot, owner).catch(() => false))) return;
+    await execute(name);
+  };
 
   const execute = async (name: string) => {
     const entry = tasks.get(name);
@@ -83,7 +100,7 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
       task,
     };
     tasks.set(name, entry);
-    if (started) entry.cron = new Cron(pattern, { timezone: timeZone, protect: true }, () => execute(name));
+    if (started) entry.cron = new Cron(pattern, { timezone: timeZone, protect: true }, () => fire(name));
   };
 
   const fixed = () => {
@@ -157,6 +174,7 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
     },
 
     run: (name) => execute(name),
+    fire,
   };
   return scheduler;
 }

@@ -53,6 +53,11 @@ export interface ScanQueueQueries {
   markEventWatermark(scanId: string): Promise<number>;
   /** finding events for `digest` stored after `afterId`, up to and including `upToId` */
   findingEvents(digest: string, afterId: number, upToId: number): Promise<StoreEvent[]>;
+  /**
+   * true for exactly one caller per (task, slot): when several `vigil serve` nodes share one
+   * database, a scheduled task due at `slot` runs on one of them. Rows older than a week go.
+   */
+  claimTaskRun(task: string, slot: Date, owner: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -68,8 +73,15 @@ interface ScanJobTable {
   event_watermark: number | null;
 }
 
+interface TaskRunTable {
+  task: string;
+  slot: number;
+  owner: string;
+}
+
 interface QueueDatabase extends Database {
   scan_jobs: ScanJobTable;
+  runtime_task_runs: TaskRunTable;
 }
 
 export async function ensureScanJobTable(db: Kysely<QueueDatabase>): Promise<void> {
@@ -85,6 +97,15 @@ export async function ensureScanJobTable(db: Kysely<QueueDatabase>): Promise<voi
     .addColumn('lease_until', 'bigint')
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('event_watermark', 'bigint')
+    .execute()
+    .catch(tolerateRace);
+  await db.schema
+    .createTable('runtime_task_runs')
+    .ifNotExists()
+    .addColumn('task', 'text', (c) => c.notNull())
+    .addColumn('slot', 'bigint', (c) => c.notNull())
+    .addColumn('owner', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('runtime_task_runs_pk', ['task', 'slot'])
     .execute()
     .catch(tolerateRace);
   // the claim looks for the oldest queued scan; without this it reads every scan ever made. Named
@@ -302,9 +323,26 @@ export function scanQueueQueriesOn(db: Kysely<QueueDatabase>): ScanQueueQueries 
       return rows.map(toEvent);
     },
 
+    async claimTaskRun(task, slot, owner) {
+      return write(async (trx) => {
+        await trx
+          .deleteFrom('runtime_task_runs')
+          .where('slot', '<', slot.getTime() - TASK_RUN_RETENTION_MS)
+          .execute();
+        const inserted = await trx
+          .insertInto('runtime_task_runs')
+          .values({ task, slot: slot.getTime(), owner })
+          .onConflict((oc) => oc.columns(['task', 'slot']).doNothing())
+          .executeTakeFirst();
+        return (inserted.numInsertedOrUpdatedRows ?? 0n) > 0n;
+      });
+    },
+
     close: () => db.destroy(),
   };
 }
+
+const TASK_RUN_RETENTION_MS = 7 * 86_400_000;
 
 /** The same database URLs openStore takes; call after openStore so the Store's tables exist. */
 export async function openScanQueueQueries(
