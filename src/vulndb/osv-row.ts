@@ -27,8 +27,7 @@ export function osvRowItem(row: OsvRow): SourceItem {
     kind: 'osv',
     row,
     get record(): OsvRecord {
-      const json = row.json;
-      record ??= JSON.parse(typeof json === 'string' ? json : Buffer.from(json).toString('utf8')) as OsvRecord;
+      record ??= JSON.parse(row.json) as OsvRecord;
       return record;
     },
   };

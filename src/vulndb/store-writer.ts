@@ -288,16 +288,14 @@ function prepare(db: Database.Database): Statements {
   const statements: Statements = {
     anyRecord: db.prepare('SELECT 1 FROM records WHERE source = ? LIMIT 1'),
     insertNewRecord: db.prepare(
-      'INSERT OR IGNORE INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, CAST(? AS TEXT))',
+      'INSERT OR IGNORE INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, ?)',
     ),
     insertAffectedBatch: db.prepare(
       `INSERT OR IGNORE INTO affected (base, name, record, ecosystem) VALUES ${Array(INDEX_BATCH_ROWS).fill('(?, ?, ?, ?)').join(', ')}`,
     ),
     selectRecord: db.prepare('SELECT rowid, modified FROM records WHERE source = ? AND id = ?'),
-    insertRecord: db.prepare(
-      'INSERT INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, CAST(? AS TEXT))',
-    ),
-    updateRecord: db.prepare('UPDATE records SET modified = ?, withdrawn = ?, json = CAST(? AS TEXT) WHERE rowid = ?'),
+    insertRecord: db.prepare('INSERT INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, ?)'),
+    updateRecord: db.prepare('UPDATE records SET modified = ?, withdrawn = ?, json = ? WHERE rowid = ?'),
     deleteRecord: db.prepare('DELETE FROM records WHERE rowid = ?'),
     markRecord: db.prepare('INSERT OR IGNORE INTO seen_records (rowid) VALUES (?)'),
     insertAffected: db.prepare('INSERT OR IGNORE INTO affected (base, name, record, ecosystem) VALUES (?, ?, ?, ?)'),

@@ -32,8 +32,8 @@ export interface OsvRow {
   readonly aliases: readonly string[];
   /** `affected[].package` as ecosystem, name, ecosystem, name, ... (as published, not normalized) */
   readonly packages: readonly string[];
-  /** the whole record, minified: as text, or as its UTF-8 bytes (what a worker thread hands over) */
-  readonly json: string | Uint8Array;
+  /** the whole record, minified */
+  readonly json: string;
 }
 
 /** How sources reach their data: https:// or file:// (a mirror directory), injected so tests pin it. */

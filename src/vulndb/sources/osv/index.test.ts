@@ -130,6 +130,33 @@ describe('parseOsvRecord', () => {
     ['{"id":"", "modified":"2025-01-01T00:00:00Z"}', /id/],
     ['{"id":"X", "modified":"2025-01-01T00:00:00Z", "affected":[{"ranges":[{"type":"SEMVER"}]}]}', /events/],
     ['{"id":"X", "modified":"2025-01-01T00:00:00Z", "aliases":"CVE-1"}', /aliases/],
+    // the reasons zod gave before the check was written by hand, word for word
+    ['[]', /^not an OSV record: record: Invalid input: expected object, received array$/],
+    [
+      '{"modified":"2025-01-01T00:00:00Z"}',
+      /^not an OSV record: id: Invalid input: expected string, received undefined$/,
+    ],
+    [
+      `{"id":"${'x'.repeat(257)}", "modified":"2025-01-01T00:00:00Z"}`,
+      /^not an OSV record: id: Too big: expected string to have <=256 characters$/,
+    ],
+    ['{"id":"X", "modified":"yesterday"}', /^not an OSV record: modified: is not an RFC 3339 time$/],
+    [
+      '{"id":"X", "modified":"2025-01-01T00:00:00Z", "withdrawn":null}',
+      /^not an OSV record: withdrawn: Invalid input: expected string, received null$/,
+    ],
+    [
+      '{"id":"X", "modified":"2025-01-01T00:00:00Z", "affected":[{"package":{"ecosystem":"npm","name":""}}]}',
+      /^not an OSV record: affected\.0\.package\.name: Too small: expected string to have >=1 characters$/,
+    ],
+    [
+      '{"id":"X", "modified":"2025-01-01T00:00:00Z", "affected":[{"ranges":[{"type":"SEMVER","events":[{"fixed":1}]}]}]}',
+      /^not an OSV record: affected\.0\.ranges\.0\.events\.0\.fixed: Invalid input: expected string, received number$/,
+    ],
+    [
+      '{"id":"X", "modified":"2025-01-01T00:00:00Z", "affected":[{"versions":["1", 2]}]}',
+      /^not an OSV record: affected\.0\.versions\.1: Invalid input: expected string, received number$/,
+    ],
   ])('rejects %s', (text, reason) => {
     const parsed = parseOsvRecord(text);
     expect(parsed.ok).toBe(false);

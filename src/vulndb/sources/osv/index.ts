@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { VigilError } from '../../../core/errors.ts';
 import type { FetchOptions, SourceItem, VulnSource } from '../../types.ts';
-import { readOsvZip } from './zip-thread-client.ts';
+import { readOsvZip, startParseThread } from './zip-thread-client.ts';
 
 /** osv.dev's public bucket: `<base>/<Ecosystem>/all.zip`, one `<ID>.json` per record. */
 export const OSV_BUCKET_URL = 'https://osv-vulnerabilities.storage.googleapis.com';
@@ -112,6 +112,7 @@ export function osvZipSource(name: string, url: string): VulnSource {
     name,
     async *fetch(options: FetchOptions): AsyncIterable<SourceItem> {
       const local = join(options.tmpDir, `${name.replace(/[^\w.-]+/g, '_')}.zip`);
+      startParseThread();
       await options.transport.download(url, local, options.signal);
       yield* readOsvZip(local, {
         maxEntryBytes: MAX_RECORD_BYTES,

@@ -53,7 +53,7 @@ export async function* readOsvZip(path: string, options: OsvZipReadOptions): Asy
           // The parse thread still has batches queued: it is the slower side, so this thread takes
           // the inflating of this batch off it.
           const behind = reader.backlog() >= 2;
-          const batch = await nextBatch(entries, behind ? options.maxEntryBytes : undefined);
+          const batch = await nextBatch(entries, reader.spare(), behind ? options.maxEntryBytes : undefined);
           if (batch === undefined) read = false;
           else {
             reader.send({ ...batch, label: options.label, maxEntryBytes: options.maxEntryBytes });
@@ -76,9 +76,10 @@ export async function* readOsvZip(path: string, options: OsvZipReadOptions): Asy
           yield item;
           continue;
         }
-        yield osvRowItem({ ...item.row, json: json.subarray(jsonStart, item.jsonEnd) });
+        yield osvRowItem({ ...item.row, json: json.toString('utf8', jsonStart, item.jsonEnd) });
         jsonStart = item.jsonEnd;
       }
+      reader.recycle(reply);
     }
     if (broken !== undefined) throw broken;
   } finally {
@@ -88,15 +89,25 @@ export async function* readOsvZip(path: string, options: OsvZipReadOptions): Asy
 }
 
 /**
- * The next BATCH_ENTRIES entries (or BATCH_BYTES of them), copied into one buffer to transfer:
- * compressed, or inflated here (and sent as stored) when `inflateUpTo` gives the size bound.
+ * Starts the parse thread if it is not running, so that its start-up (module loading, ~100 ms)
+ * overlaps the download rather than delaying the first batch.
+ */
+export function startParseThread(): void {
+  ParseThread.shared();
+}
+
+/**
+ * The next BATCH_ENTRIES entries (or BATCH_BYTES of them), copied into one buffer to transfer (the
+ * spare one when it is large enough): compressed, or inflated here (and sent as stored) when
+ * `inflateUpTo` gives the size bound.
  */
 async function nextBatch(
   entries: AsyncGenerator<StoredZipEntry | Extract<ZipEntryResult, { kind: 'bad' }>>,
+  spare: ArrayBuffer | undefined,
   inflateUpTo: number | undefined,
 ): Promise<Pick<ParseRequest, 'entries' | 'bytes'> | undefined> {
   const batch: BatchEntry[] = [];
-  const packed = new TransferBuffer(BATCH_BYTES);
+  const packed = new TransferBuffer(BATCH_BYTES, spare);
   while (batch.length < BATCH_ENTRIES && packed.length < BATCH_BYTES) {
     const next = await entries.next();
     if (next.done) break;
@@ -121,7 +132,11 @@ async function nextBatch(
 }
 
 interface Reader {
-  send(batch: Omit<ParseRequest, 'reader'>): void;
+  send(batch: Omit<ParseRequest, 'reader' | 'spare'>): void;
+  /** a request buffer the thread gave back, to fill with the next batch */
+  spare(): ArrayBuffer | undefined;
+  /** hands a reply's buffers back once its items were taken: its JSON was copied out as strings */
+  recycle(reply: ParseReply): void;
   /** batches sent to the thread (by any reader) that it has not finished yet */
   backlog(): number;
   next(label: string, signal: AbortSignal | undefined): Promise<ParseReply>;
@@ -131,11 +146,15 @@ interface Reader {
 /** zip-thread.ts next to this file, or zip-thread.js once built */
 const THREAD_URL = new URL(`./zip-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
+/** how long the parse thread waits, idle, for the next zip before it ends */
+const IDLE_MS = 30_000;
+
 /**
  * One parse thread per process, started on first use (that costs ~100 ms, as much as parsing a
- * small zip) and kept for the next zip; unref'd while no reader is open, so it never keeps the
- * process alive. Several readers may share it: replies are routed by reader id. When the thread
- * dies, its open readers fail and the next reader starts another.
+ * small zip) and kept for the next zip of the update; unref'd while no reader is open, so it never
+ * keeps the process alive, and ended after IDLE_MS without one, so that a long-running service
+ * does not keep its memory. Several readers may share it: replies are routed by reader id. When
+ * the thread dies, its open readers fail and the next reader starts another.
  */
 class ParseThread {
   static #current: ParseThread | undefined;
@@ -155,9 +174,14 @@ class ParseThread {
   readonly #inboxes = new Map<number, { replies: ParseReply[]; wake?: () => void }>();
   #nextReader = 0;
   #died: Error | undefined;
+  /** buffers that go back and forth instead of being allocated per batch (zip-thread-protocol.ts) */
+  readonly #spareRequests: ArrayBuffer[] = [];
+  readonly #spareReplies: ArrayBuffer[] = [];
+  #idle: NodeJS.Timeout | undefined;
 
   constructor() {
     this.#worker.unref();
+    this.#idleFromNow();
     this.#worker.on('message', (reply: ParseReply) => {
       const inbox = this.#inboxes.get(reply.reader);
       inbox?.replies.push(reply);
@@ -171,13 +195,22 @@ class ParseThread {
     const id = this.#nextReader++;
     const inbox: { replies: ParseReply[]; wake?: () => void } = { replies: [] };
     this.#inboxes.set(id, inbox);
+    clearTimeout(this.#idle);
     if (this.#inboxes.size === 1) this.#worker.ref();
     return {
       send: (batch) => {
         if (this.#died !== undefined) throw this.#died;
-        const request: ParseRequest = { ...batch, reader: id };
-        this.#worker.postMessage(request, [request.bytes]);
+        const request: ParseRequest = { ...batch, reader: id, spare: this.#spareReplies.pop() };
+        this.#worker.postMessage(
+          request,
+          request.spare === undefined ? [request.bytes] : [request.bytes, request.spare],
+        );
         this.#sent++;
+      },
+      spare: () => this.#spareRequests.pop(),
+      recycle: (reply) => {
+        if (this.#spareRequests.length < MAX_IN_FLIGHT) this.#spareRequests.push(reply.spare);
+        if (this.#spareReplies.length < MAX_IN_FLIGHT) this.#spareReplies.push(reply.json);
       },
       backlog: () => this.#sent - Atomics.load(this.#finished, 0),
       next: async (label, signal) => {
@@ -198,9 +231,19 @@ class ParseThread {
       // Replies still on their way for a closed reader are dropped on arrival.
       close: () => {
         this.#inboxes.delete(id);
-        if (this.#inboxes.size === 0) this.#worker.unref();
+        if (this.#inboxes.size > 0) return;
+        this.#worker.unref();
+        this.#idleFromNow();
       },
     };
+  }
+
+  #idleFromNow(): void {
+    this.#idle = setTimeout(() => {
+      this.#die(new Error('the OSV parse thread ended after being idle'));
+      void this.#worker.terminate();
+    }, IDLE_MS);
+    this.#idle.unref();
   }
 
   #die(err: Error): void {

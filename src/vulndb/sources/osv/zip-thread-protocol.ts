@@ -13,6 +13,8 @@ export interface ParseRequest {
   readonly maxEntryBytes: number;
   readonly entries: readonly BatchEntry[];
   readonly bytes: ArrayBuffer;
+  /** an earlier reply's `json`, read and given back for the thread to fill again */
+  readonly spare: ArrayBuffer | undefined;
 }
 
 export type BatchEntry =
@@ -33,13 +35,17 @@ export type ParsedItem =
   | { readonly kind: 'skipped'; readonly where: string; readonly reason: string };
 
 /**
- * The rows' JSON comes as UTF-8 in one transferred buffer: handed over as V8 strings it cost the
- * main thread a copy and, being tens of MB, most of its garbage collection.
+ * The rows' JSON comes as UTF-8 in one transferred buffer (structured clone of the strings cost
+ * more). Buffers go back and forth instead of being allocated per batch: a thread that allocates
+ * little on its V8 heap, as the writing main thread does, collects garbage rarely, and dead
+ * buffers then pile up to V8's external-memory limit (64 MB) on top of the peak RSS.
  */
 export interface ParseReply {
   readonly reader: number;
   readonly items: readonly ParsedItem[];
   readonly json: ArrayBuffer;
+  /** the request's `bytes`, given back to fill with a later batch */
+  readonly spare: ArrayBuffer;
 }
 
 /** Bytes appended back to back into one buffer, to be transferred whole to the other thread. */
@@ -47,9 +53,11 @@ export class TransferBuffer {
   #bytes: Buffer;
   #length = 0;
 
-  constructor(capacity: number) {
+  /** reuses `spare` when it holds `capacity` bytes */
+  constructor(capacity: number, spare?: ArrayBuffer) {
     // allocUnsafeSlow never pools, so the ArrayBuffer is this buffer's alone and can be transferred
-    this.#bytes = Buffer.allocUnsafeSlow(capacity);
+    this.#bytes =
+      spare !== undefined && spare.byteLength >= capacity ? Buffer.from(spare) : Buffer.allocUnsafeSlow(capacity);
   }
 
   get length(): number {

@@ -16,9 +16,13 @@ if (port === null) throw new Error('zip-thread.ts runs as a worker thread');
 /** batches finished, read by the main thread to see how far behind this thread is */
 const finished = workerData as Int32Array;
 
+/** reply buffers the main thread gave back */
+const spares: ArrayBuffer[] = [];
+
 port.on('message', (request: ParseRequest) => {
+  if (request.spare !== undefined) spares.push(request.spare);
   const reply = parseBatch(request);
-  port.postMessage(reply, [reply.json]);
+  port.postMessage(reply, [reply.json, reply.spare]);
   Atomics.add(finished, 0, 1);
 });
 
@@ -27,6 +31,7 @@ function parseBatch(request: ParseRequest): ParseReply {
   // minified JSON is smaller than osv.dev's pretty-printed entries
   const json = new TransferBuffer(
     request.entries.reduce((sum, entry) => sum + (entry.unreadable === undefined ? entry.uncompressedSize : 0), 0),
+    spares.pop(),
   );
   const items: ParsedItem[] = [];
   let start = 0;
@@ -49,5 +54,5 @@ function parseBatch(request: ParseRequest): ParseReply {
     }
     if (reason !== undefined) items.push({ kind: 'skipped', where: `${request.label}:${entry.name}`, reason });
   }
-  return { reader: request.reader, items, json: json.arrayBuffer() };
+  return { reader: request.reader, items, json: json.arrayBuffer(), spare: request.bytes };
 }
