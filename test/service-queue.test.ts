@@ -179,8 +179,8 @@ describe('SQLite scan queue', () => {
     expect(await database.store.listEvents({ type: 'finding.new' })).toEqual([]);
   });
 
-  it.each(['inventory', 'complete'] as const)(
-    'a worker killed with SIGKILL at %s loses nothing: the scan runs again, nothing is duplicated',
+  it.each(['inventory', 'complete', 'dispatch'] as const)(
+    'a worker killed with SIGKILL at %s: nothing is lost, nothing duplicated',
     async (holdAt) => {
       const queue = createSqliteQueue(harness.ctx, { pollMs: 20, leaseMs: 60_000 });
       const digest = digests[0]!;
@@ -194,14 +194,15 @@ describe('SQLite scan queue', () => {
         nowMs: T0.getTime(),
         holdAt,
       });
-      expect((await database.store.getScan(scan.id))?.status).toBe('running');
+      expect((await database.store.getScan(scan.id))?.status).toBe(holdAt === 'dispatch' ? 'completed' : 'running');
       const storedBefore = await database.store.listEvents({ type: 'finding.new' });
-      expect(storedBefore).toHaveLength(holdAt === 'complete' ? 2 : 0);
+      expect(storedBefore).toHaveLength(holdAt === 'inventory' ? 0 : 2);
 
       // a new process, once the dead one's lease has expired
       harness.setNow(new Date(T0.getTime() + 2 * 60_000));
       await queue.start(1);
       const [done] = await finished(database, [scan.id]);
+      while (harness.dispatched.length === 0) await delay(20);
       await queue.stop();
 
       expect(done?.status).toBe('completed');
@@ -261,7 +262,7 @@ describe.skipIf(postgres.skipReason !== undefined)('PostgreSQL scan queue (pg-bo
 });
 
 describe.skipIf(postgres.skipReason !== undefined)('PostgreSQL scan queue after kill -9', () => {
-  it.each(['inventory', 'complete'] as const)(
+  it.each(['inventory', 'complete', 'dispatch'] as const)(
     'a worker killed at %s: pg-boss hands the job out again, nothing is lost or duplicated',
     async (holdAt) => {
       const database = await postgres.open();
@@ -290,10 +291,13 @@ describe.skipIf(postgres.skipReason !== undefined)('PostgreSQL scan queue after 
           nowMs: T0.getTime(),
           holdAt,
         });
-        expect((await database.store.getScan(scan.id))?.status).toBe('running');
+        expect((await database.store.getScan(scan.id))?.status).toBe(holdAt === 'dispatch' ? 'completed' : 'running');
 
+        // later than the dead worker's lease on the scan row
+        harness.setNow(new Date(T0.getTime() + 5 * 60_000));
         await queue.start(1);
         const [done] = await finished(database, [scan.id]);
+        while (harness.dispatched.length === 0) await delay(50);
         await queue.stop();
         expect(done?.status).toBe('completed');
         expect(await database.store.listEvents({ type: 'finding.new' })).toHaveLength(2);

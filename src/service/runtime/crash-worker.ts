@@ -4,6 +4,7 @@
  * printing HOLD, until the test kills it.
  * - `inventory`: the first layer blob request never answers (killed mid-download)
  * - `complete`: findings and their events are stored, the scan row is not yet finished
+ * - `dispatch`: the scan is finished, the notifier has not been told
  * Usage: node crash-worker.ts '<json: { url, schema?, bossSchema?, dbPath, cacheDir, nowMs, holdAt }>'
  */
 
@@ -23,7 +24,7 @@ interface Args {
   dbPath: string;
   cacheDir: string;
   nowMs: number;
-  holdAt: 'inventory' | 'complete';
+  holdAt: 'inventory' | 'complete' | 'dispatch';
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -40,6 +41,7 @@ const ctx: RuntimeContext = {
   jobs: await openScanQueueQueries(args.url, options),
   queries: openRuntimeQueries(args.url, options),
   vulnDb: openVulnData(args.dbPath),
+  ...(args.holdAt === 'dispatch' && { notifier: { dispatch: () => hold() } }),
   cacheDir: args.cacheDir,
   now: () => new Date(args.nowMs),
   staleAfterMs: 3 * 86_400_000,

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { type Job, PgBoss } from 'pg-boss';
 import type { RuntimeContext } from './context.ts';
 import { DEFAULT_LEASE_MS, type JobQueue, type ScanJob } from './queue.ts';
-import { executeScan, giveUp } from './scan-job.ts';
+import { executeScan, giveUp, redispatchPending } from './scan-job.ts';
 
 export const SCAN_QUEUE_NAME = 'vigil-scan';
 
@@ -113,6 +113,10 @@ export function createPgBossQueue(ctx: RuntimeContext, options: PgBossQueueOptio
       await ready();
       if (working) return;
       working = true;
+      // a worker that died between finishing a scan and telling the notifier left it undispatched
+      await redispatchPending(ctx).catch((err: Error) =>
+        ctx.logger?.error({ error: err.message }, 'redispatch of finished scans failed'),
+      );
       await boss.work<ScanJobData>(
         SCAN_QUEUE_NAME,
         {

@@ -97,6 +97,7 @@ export async function executeScan(ctx: RuntimeContext, job: ScanJobRow, signal?:
     const finished = await ctx.store.completeScan(job.scanId, counts, ctx.now());
     const events = await eventsOfScan(ctx, job, watermark, finished);
     await dispatch(ctx, events, subject);
+    await ctx.jobs.markDispatched(job.scanId);
     return { scanId: job.scanId, digest: job.digest, status: 'completed', complete, counts, events };
   } catch (err) {
     if (signal?.aborted === true) throw err;
@@ -105,6 +106,7 @@ export async function executeScan(ctx: RuntimeContext, job: ScanJobRow, signal?:
     const failed = await ctx.store.failScan(job.scanId, error, ctx.now());
     const events = await eventsOfScan(ctx, job, watermark, failed);
     await dispatch(ctx, events, subject);
+    await ctx.jobs.markDispatched(job.scanId);
     return { scanId: job.scanId, digest: job.digest, status: 'failed', complete, error, events };
   }
 }
@@ -121,11 +123,46 @@ export async function giveUp(ctx: RuntimeContext, job: ScanJobRow, attempts: num
     ctx.now(),
   );
   const events = await eventsOfScan(ctx, job, watermark, failed);
-  const image = (await ctx.store.getImages(job.digest))[0];
-  await dispatch(ctx, events, {
-    scanId: job.scanId,
-    image: { registry: '', repository: job.repository ?? image?.repository ?? '', digest: job.digest },
-  });
+  await dispatch(ctx, events, await subjectOrBare(ctx, job));
+  await ctx.jobs.markDispatched(job.scanId);
+}
+
+/**
+ * Scans that finished but whose events never reached the notifier (the process died between the
+ * two) are dispatched now, with the stored event ids, so receivers that saw them can drop them.
+ * Run when a queue recovers expired leases.
+ */
+export async function redispatchPending(ctx: RuntimeContext, limit = 100): Promise<number> {
+  const pending = await ctx.jobs.undispatched(ctx.now(), limit);
+  for (const job of pending) {
+    const watermark = job.eventWatermark ?? 0;
+    const finished = await ctx.jobs.finishEvent(job.scanId, job.digest, watermark);
+    await dispatch(ctx, await eventsOfScan(ctx, job, watermark, finished), await subjectOrBare(ctx, job));
+    await ctx.jobs.markDispatched(job.scanId);
+  }
+  return pending.length;
+}
+
+/** the scan's image as events name it; bare (digest only) when its registry row is gone */
+async function subjectOrBare(ctx: RuntimeContext, job: ScanJobRow): Promise<EventSubject> {
+  try {
+    const image = await locateStored(ctx, job);
+    const registry = await requireRegistry(ctx, image.registryId);
+    return await subjectOf(ctx, job, registryAccess(ctx, registry).host, image.repository);
+  } catch {
+    return { scanId: job.scanId, image: { registry: '', repository: job.repository ?? '', digest: job.digest } };
+  }
+}
+
+/** the image row of a scan without writing anything: the job's repository, else the first live row */
+async function locateStored(ctx: RuntimeContext, job: ScanJobRow): Promise<Image> {
+  const images = await ctx.store.getImages(job.digest);
+  const image =
+    images.find((i) => i.registryId === job.registryId && i.repository === job.repository) ??
+    images.find((i) => i.archivedAt === undefined) ??
+    images[0];
+  if (image === undefined) throw new VigilError('VIGIL_IMAGE_NOT_FOUND', `no image ${job.digest}`, {});
+  return image;
 }
 
 /**

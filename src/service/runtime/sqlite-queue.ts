@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { RuntimeContext } from './context.ts';
 import { DEFAULT_LEASE_MS, type JobQueue, type ScanJob } from './queue.ts';
-import { executeScan, giveUp } from './scan-job.ts';
+import { executeScan, giveUp, redispatchPending } from './scan-job.ts';
 
 export interface SqliteQueueOptions {
   /** how long a claimed scan stays ours without a renewal; a dead process's scans wait this long */
@@ -49,6 +49,7 @@ export function createSqliteQueue(ctx: RuntimeContext, options: SqliteQueueOptio
     // than that would only queue write transactions behind SQLite's single writer
     if (ctx.now().getTime() - recoveredAt >= leaseMs / 2) {
       await ctx.jobs.recoverExpired(ctx.now());
+      await redispatchPending(ctx);
       recoveredAt = ctx.now().getTime();
     }
     const job = await ctx.jobs.claim(owner, ctx.now(), leaseMs);

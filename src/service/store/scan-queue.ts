@@ -58,6 +58,15 @@ export interface ScanQueueQueries {
    * database, a scheduled task due at `slot` runs on one of them. Rows older than a week go.
    */
   claimTaskRun(task: string, slot: Date, owner: string): Promise<boolean>;
+  /** the scan's events reached the notifier */
+  markDispatched(scanId: string): Promise<void>;
+  /**
+   * finished scans whose events never reached the notifier (the process died in between), whose
+   * lease has lapsed so no live worker is still dispatching them; oldest first
+   */
+  undispatched(now: Date, limit: number): Promise<ScanJobRow[]>;
+  /** the scan.completed / scan.failed event of a scan, written after `afterId` */
+  finishEvent(scanId: string, digest: string, afterId: number): Promise<StoreEvent | undefined>;
   close(): Promise<void>;
 }
 
@@ -71,6 +80,7 @@ interface ScanJobTable {
   lease_until: number | null;
   attempts: number;
   event_watermark: number | null;
+  dispatched: number;
 }
 
 interface TaskRunTable {
@@ -84,11 +94,12 @@ interface QueueDatabase extends Database {
   runtime_task_runs: TaskRunTable;
 }
 
-export async function ensureScanJobTable(db: Kysely<QueueDatabase>): Promise<void> {
+export async function ensureScanJobTable(db: Kysely<QueueDatabase>, dialect: 'sqlite' | 'postgres'): Promise<void> {
   await db.schema
     .createTable('scan_jobs')
     .ifNotExists()
-    .addColumn('scan_id', 'text', (c) => c.primaryKey())
+    // the type of scans.id, so the two join without a cast (uuid on PostgreSQL)
+    .addColumn('scan_id', dialect === 'postgres' ? 'uuid' : 'text', (c) => c.primaryKey())
     .addColumn('registry_id', 'text')
     .addColumn('repository', 'text')
     .addColumn('tag', 'text')
@@ -97,6 +108,7 @@ export async function ensureScanJobTable(db: Kysely<QueueDatabase>): Promise<voi
     .addColumn('lease_until', 'bigint')
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('event_watermark', 'bigint')
+    .addColumn('dispatched', 'integer', (c) => c.notNull().defaultTo(0))
     .execute()
     .catch(tolerateRace);
   await db.schema
@@ -162,6 +174,7 @@ export function scanQueueQueriesOn(db: Kysely<QueueDatabase>): ScanQueueQueries 
         lease_until: until,
         attempts: 1,
         event_watermark: null,
+        dispatched: 0,
       })
       .onConflict((oc) =>
         oc.column('scan_id').doUpdateSet((eb) => ({
@@ -188,6 +201,7 @@ export function scanQueueQueriesOn(db: Kysely<QueueDatabase>): ScanQueueQueries 
             lease_until: null,
             attempts: 0,
             event_watermark: null,
+            dispatched: 0,
           })
           .onConflict((oc) => oc.column('scan_id').doNothing())
           .execute(),
@@ -338,6 +352,38 @@ export function scanQueueQueriesOn(db: Kysely<QueueDatabase>): ScanQueueQueries 
       });
     },
 
+    async markDispatched(scanId) {
+      await write((trx) => trx.updateTable('scan_jobs').set({ dispatched: 1 }).where('scan_id', '=', scanId).execute());
+    },
+
+    async undispatched(now, limit) {
+      const rows = await db
+        .selectFrom('scans as s')
+        .innerJoin('scan_jobs as j', 'j.scan_id', 's.id')
+        .select(['s.id', 's.digest', 's.config_id', 'j.registry_id', 'j.repository', 'j.tag', 'j.force'])
+        .select(['j.attempts', 'j.event_watermark'])
+        .where('s.status', 'in', ['completed', 'failed'])
+        .where('j.dispatched', '=', 0)
+        .where('j.event_watermark', 'is not', null)
+        .where((eb) => eb.or([eb('j.lease_until', 'is', null), eb('j.lease_until', '<', now.getTime())]))
+        .orderBy('s.finished_at')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => toJob(r, r));
+    },
+
+    async finishEvent(scanId, digest, afterId) {
+      const rows = await db
+        .selectFrom('events')
+        .selectAll()
+        .where('digest', '=', digest)
+        .where('id', '>', afterId)
+        .where('type', 'in', ['scan.completed', 'scan.failed'])
+        .orderBy('id')
+        .execute();
+      return rows.map(toEvent).find((e) => e.payload.scanId === scanId);
+    },
+
     close: () => db.destroy(),
   };
 }
@@ -350,7 +396,8 @@ export async function openScanQueueQueries(
   options: SqliteOptions & PostgresOptions = {},
 ): Promise<ScanQueueQueries> {
   let db: Kysely<QueueDatabase>;
-  if (isPostgresUrl(url)) {
+  const dialect = isPostgresUrl(url) ? 'postgres' : 'sqlite';
+  if (dialect === 'postgres') {
     db = openPostgres(url, { poolSize: 4, ...options }) as unknown as Kysely<QueueDatabase>;
   } else {
     const path = sqlitePath(url);
@@ -362,7 +409,7 @@ export async function openScanQueueQueries(
     db = openSqlite(path, options) as unknown as Kysely<QueueDatabase>;
   }
   try {
-    await ensureScanJobTable(db);
+    await ensureScanJobTable(db, dialect);
   } catch (err) {
     await db.destroy();
     throw err;
