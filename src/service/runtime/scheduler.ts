@@ -8,6 +8,7 @@ import { discover } from './discovery.ts';
 import type { JobQueue } from './queue.ts';
 import { reevaluate } from './reevaluate.ts';
 import { checkScanAge } from './scan-age.ts';
+import { redispatchPending } from './scan-job.ts';
 
 export const DEFAULT_SCHEDULES = {
   /** `db update`: every 6 hours (Trivy's DB is rebuilt as often) */
@@ -18,6 +19,8 @@ export const DEFAULT_SCHEDULES = {
   scanAge: '15 * * * *',
   /** just after midnight UTC, for the day that ended (see the Store README on back-fills) */
   rollup: '5 0 * * *',
+  /** scans a dead worker finished but never told the notifier about */
+  redispatch: '*/5 * * * *',
 } as const;
 
 export interface SchedulerOptions {
@@ -112,6 +115,7 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
     add('scan-age', schedules.scanAge, 'UTC', () =>
       checkScanAge(ctx, options.windowDays === undefined ? {} : { windowDays: options.windowDays }),
     );
+    add('redispatch', schedules.redispatch, 'UTC', () => redispatchPending(ctx));
     add('rollup', schedules.rollup, 'UTC', () => {
       const yesterday = new Date(ctx.now().getTime() - 86_400_000).toISOString().slice(0, 10);
       return ctx.store.rollupDaily(yesterday);
