@@ -6,9 +6,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OsvRecord } from '../src/core/osv.ts';
 import type { Inventory } from '../src/core/types.ts';
+import { extractors } from '../src/extract/registry.ts';
+import { extractorsKey } from '../src/scan/extractor-key.ts';
 import { runDbUpdate } from '../src/service/runtime/db-update-job.ts';
 import { reevaluate } from '../src/service/runtime/reevaluate.ts';
+import { queueReindex } from '../src/service/runtime/reindex.ts';
 import { checkScanAge } from '../src/service/runtime/scan-age.ts';
+import { createSqliteQueue } from '../src/service/runtime/sqlite-queue.ts';
 import { npmAdvisory, openRuntimeHarness, type RuntimeHarness, T0 } from '../src/service/runtime/testing.ts';
 import { dialects, digestOf, type TestDatabase } from '../src/service/store/testing.ts';
 import { createTransport } from '../src/vulndb/index.ts';
@@ -161,5 +165,17 @@ describe.each(dialects)('re-evaluation on $name', (dialect) => {
     await reevaluate(harness.ctx);
     harness.setNow(at(63));
     expect(await checkScanAge(harness.ctx)).toBe(3);
+  });
+
+  run('an extractor upgrade queues one re-index scan per image indexed by other extractors', async () => {
+    const queue = createSqliteQueue(harness.ctx);
+    const current = extractorsKey(extractors);
+    const stored = await database.store.getInventory(images.express);
+    await database.store.saveInventory(images.express, stored!.inventory, current, T0);
+    expect(await queueReindex(harness.ctx, queue)).toBe(2);
+    const queued = await database.store.listScans({ status: 'queued' });
+    expect(queued.map((s) => s.digest).sort()).toEqual([images.lodash, images.minimist].sort());
+    // their scans are pending: nothing more to queue
+    expect(await queueReindex(harness.ctx, queue)).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import { runDbUpdate } from './db-update-job.ts';
 import { discover } from './discovery.ts';
 import type { JobQueue } from './queue.ts';
 import { reevaluate } from './reevaluate.ts';
+import { queueReindex } from './reindex.ts';
 import { checkScanAge } from './scan-age.ts';
 import { redispatchPending } from './scan-job.ts';
 
@@ -21,6 +22,8 @@ export const DEFAULT_SCHEDULES = {
   rollup: '5 0 * * *',
   /** scans a dead worker finished but never told the notifier about */
   redispatch: '*/5 * * * *',
+  /** images indexed by older extractors get a scan (a batch an hour after an upgrade) */
+  reindex: '45 * * * *',
 } as const;
 
 export interface SchedulerOptions {
@@ -116,6 +119,7 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
       checkScanAge(ctx, options.windowDays === undefined ? {} : { windowDays: options.windowDays }),
     );
     add('redispatch', schedules.redispatch, 'UTC', () => redispatchPending(ctx));
+    add('reindex', schedules.reindex, 'UTC', () => queueReindex(ctx, options.queue));
     add('rollup', schedules.rollup, 'UTC', () => {
       const yesterday = new Date(ctx.now().getTime() - 86_400_000).toISOString().slice(0, 10);
       return ctx.store.rollupDaily(yesterday);

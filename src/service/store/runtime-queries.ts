@@ -16,6 +16,11 @@ export interface RuntimeQueries {
   liveDigestsOf(registryId: string, repository: string): Promise<string[]>;
   /** live repositories of one registry that discovery has seen */
   liveRepositoriesOf(registryId: string): Promise<string[]>;
+  /**
+   * digests of live images whose stored inventory came from other extractors than `currentKey`
+   * and that have no scan queued or running: what an extractor upgrade must re-index
+   */
+  outdatedInventories(currentKey: string, limit: number): Promise<string[]>;
   /** whether an event of `type` about `digest` was written at or after `since` */
   hasEventSince(type: EventType, digest: string, since: Date): Promise<boolean>;
   close(): Promise<void>;
@@ -63,6 +68,37 @@ export function runtimeQueriesOn(db: Kysely<Database>): RuntimeQueries {
         .orderBy('repository')
         .execute();
       return rows.map((r) => r.repository);
+    },
+
+    async outdatedInventories(currentKey, limit) {
+      const rows = await db
+        .selectFrom('inventories as v')
+        .select('v.digest')
+        .where('v.extractor_key', '<>', currentKey)
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('images as i')
+              .select('i.id')
+              .whereRef('i.digest', '=', 'v.digest')
+              .where('i.archived_at', 'is', null),
+          ),
+        )
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('scans as s')
+                .select('s.id')
+                .whereRef('s.digest', '=', 'v.digest')
+                .where('s.status', 'in', ['queued', 'running']),
+            ),
+          ),
+        )
+        .orderBy('v.digest')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.digest);
     },
 
     async hasEventSince(type, digest, since) {
