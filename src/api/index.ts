@@ -13,6 +13,7 @@ import { findingRoutes } from './finding-routes.ts';
 import { imageRoutes, type ScanQueue } from './image-routes.ts';
 import { installRequestMetrics, RequestMetrics } from './metrics.ts';
 import { errorResponses } from './schemas.ts';
+import { type StatusPageVulnDb, statusPage } from './status-page.ts';
 
 export { generateToken, hashToken, issueToken } from './auth.ts';
 export type { ScanQueue } from './image-routes.ts';
@@ -31,6 +32,8 @@ export interface ApiOptions {
   readonly now?: () => Date;
   /** request body limit in bytes (default 256 KiB: configs and registries are small) */
   readonly bodyLimit?: number;
+  /** the vulnerability DB the status page reports on; absent: the page says none is configured */
+  readonly vulnDb?: StatusPageVulnDb;
 }
 
 const DEFAULT_BODY_LIMIT = 256 * 1024;
@@ -122,6 +125,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     configRoutes(scope, deps);
     imageRoutes(scope, { ...deps, scanQueue: options.scanQueue });
     findingRoutes(scope, deps);
+    statusPage(scope, { ...deps, ...(options.vulnDb !== undefined && { vulnDb: options.vulnDb }) });
   });
   return app;
 }
