@@ -1,6 +1,7 @@
 import { type ColumnDefinitionBuilder, type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { severities } from '../../core/types.ts';
+import { ensureScanJobTable } from './scan-queue-schema.ts';
 
 const findingStates = ['open', 'resolved', 'suppressed', 'archived'] as const;
 
@@ -31,6 +32,8 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
   return {
     getMigrations: async (): Promise<Record<string, Migration>> => ({
       '0001-initial': { up: (db) => initial(db, dialect) },
+      // the runtime's job details, leases and scheduler slots (scan-queue-schema.ts)
+      '0002-scan-queue': { up: (db) => ensureScanJobTable(db, dialect) },
     }),
   };
 }

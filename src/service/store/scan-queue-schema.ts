@@ -2,8 +2,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 
 /**
- * The tables the scan runtime keeps beside the Store's (see scan-queue.ts), created if missing by
- * whichever process opens them first.
+ * The tables the scan runtime keeps beside the Store's (see scan-queue.ts), created by the Store's
+ * migration 0002-scan-queue. `ifNotExists` because databases made before that migration existed
+ * already hold them.
  */
 export interface ScanJobTable {
   scan_id: string;

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { VigilError } from '../../core/errors.ts';
 import { toEvent } from './event-store.ts';
 import { isPostgresUrl, openPostgres, type PostgresOptions } from './postgres-database.ts';
-import { ensureScanJobTable, type QueueDatabase, type ScanJobTable } from './scan-queue-schema.ts';
+import type { QueueDatabase, ScanJobTable } from './scan-queue-schema.ts';
 import { openSqlite, type SqliteOptions, sqlitePath } from './sqlite-database.ts';
 import type { StoreEvent } from './types.ts';
 
@@ -342,11 +342,6 @@ export async function openScanQueueQueries(
     }
     db = openSqlite(path, options) as unknown as Kysely<QueueDatabase>;
   }
-  try {
-    await ensureScanJobTable(db, dialect);
-  } catch (err) {
-    await db.destroy();
-    throw err;
-  }
+  // the tables come from the Store's migrations (0002-scan-queue), which openStore has run
   return scanQueueQueriesOn(db);
 }
