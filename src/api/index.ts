@@ -12,6 +12,7 @@ import { ApiError, installErrorHandling } from './errors.ts';
 import { findingRoutes } from './finding-routes.ts';
 import { imageRoutes, type ScanQueue } from './image-routes.ts';
 import { installRequestMetrics, RequestMetrics } from './metrics.ts';
+import { reportRoutes } from './report-routes.ts';
 import { errorResponses } from './schemas.ts';
 import { type StatusPageVulnDb, statusPage } from './status-page.ts';
 
@@ -125,6 +126,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     configRoutes(scope, deps);
     imageRoutes(scope, { ...deps, scanQueue: options.scanQueue });
     findingRoutes(scope, deps);
+    reportRoutes(scope, deps);
     statusPage(scope, { ...deps, ...(options.vulnDb !== undefined && { vulnDb: options.vulnDb }) });
   });
   return app;
