@@ -11,10 +11,9 @@
  * Options: --records N (size of the generated set), --keep DIR (leave the generated files there).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import type { OsvRecord, VulnDbReader } from '../src/core/osv.ts';
 import type { Inventory, Package } from '../src/core/types.ts';
@@ -22,10 +21,42 @@ import { openVulnDb } from '../src/vulndb/store-reader.ts';
 import { ZipWriter } from '../src/vulndb/zip-writer.ts';
 
 /**
- * The import phases run the built library (`npm run bench:match` builds it first), as `vigil db
- * import` does: run from the .ts sources, every thread that loads them also holds Node's
- * TypeScript stripper, which put ~50 MB on the import's peak RSS once parsing moved to a worker.
+ * The import phase is plain JavaScript run against the built library (`npm run bench:match` builds
+ * it first), as `vigil db import` runs: a .ts entry makes every thread it starts load Node's
+ * TypeScript stripper, which the CLI never loads and which adds tens of MB to each thread's RSS.
+ * Arguments: dist dir, mirror dir, DB path, ecosystems (comma-separated, or empty for all). It is
+ * CommonJS (no --input-type flag, which worker threads would inherit and refuse).
  */
+const IMPORT_PHASE = `(async () => {
+const [dist, dir, db, wanted] = process.argv.slice(1);
+const { existsSync, readdirSync } = await import('node:fs');
+const { join } = await import('node:path');
+const { pathToFileURL } = await import('node:url');
+const { osvSource, createTransport, updateDatabase } = await import(pathToFileURL(join(dist, 'index.js')).href);
+const ecosystems = readdirSync(dir).filter(
+  (e) => existsSync(join(dir, e, 'all.zip')) && (!wanted || wanted.split(',').includes(e)),
+);
+const started = performance.now();
+const cpuBefore = process.cpuUsage();
+const mainBefore = process.threadCpuUsage();
+const result = await updateDatabase({
+  dbPath: db,
+  sources: ecosystems.map((ecosystem) => osvSource(ecosystem, pathToFileURL(dir).href)),
+  transport: createTransport(),
+});
+let records = 0;
+for (const source of result.sources) {
+  if (source.outcome !== 'landed') throw new Error(source.name + ' failed: ' + source.error);
+  records += source.added + source.updated + source.unchanged;
+}
+const seconds = (performance.now() - started) / 1000;
+// CPU time does not depend on what else the machine runs; wall time does.
+const cpu = process.cpuUsage(cpuBefore);
+const main = process.threadCpuUsage(mainBefore);
+const extra = { cpuSeconds: (cpu.user + cpu.system) / 1e6, mainThreadCpuSeconds: (main.user + main.system) / 1e6 };
+console.log(JSON.stringify({ phase: 'import', records, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, extra }));
+})();
+`;
 const DIST = join(import.meta.dirname, '..', 'dist', 'vulndb');
 const SHARED_OSV = join(import.meta.dirname, '..', '..', 'shared', 'vulndata', 'osv');
 const SYNTHETIC_ECOSYSTEMS = [
@@ -121,7 +152,11 @@ async function main(): Promise<void> {
 const CLI_NODE_FLAGS = ['--max-semi-space-size=8'];
 
 function child(name: string, flags: Record<string, string>): PhaseResult {
-  const argv = [...CLI_NODE_FLAGS, import.meta.filename, '--phase', name, ...Object.entries(flags).flat()];
+  const argv =
+    name === 'import'
+      ? [...CLI_NODE_FLAGS, '-e', IMPORT_PHASE, DIST, flags['--dir'] ?? '', flags['--db'] ?? '']
+      : [...CLI_NODE_FLAGS, import.meta.filename, '--phase', name, ...Object.entries(flags).flat()];
+  if (name === 'import') argv.push(flags['--ecosystems'] ?? '');
   const run = spawnSync(process.execPath, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (run.status !== 0) throw new Error(`phase ${name} exited ${run.status}`);
   return JSON.parse(run.stdout.trim().split('\n').pop() as string) as PhaseResult;
@@ -137,36 +172,11 @@ function report(result: PhaseResult, label: string): void {
   );
 }
 
-type ImportLibrary = Pick<typeof import('../src/vulndb/index.ts'), 'osvSource' | 'createTransport' | 'updateDatabase'>;
-
 async function runPhase(name: string, dir: string, db: string, records: number): Promise<PhaseResult> {
-  // loaded before the clock starts, as static imports are
-  const library = name === 'import' ? await loadBuiltLibrary() : undefined;
   const started = performance.now();
-  const cpuBefore = process.cpuUsage();
-  const mainBefore = process.threadCpuUsage();
   let count = 0;
   let extra: Record<string, unknown> | undefined;
-  if (name === 'import') {
-    const { osvSource, createTransport, updateDatabase } = library as ImportLibrary;
-    const wanted = option('--ecosystems')?.split(',');
-    const ecosystems = readdirSync(dir).filter(
-      (e) => existsSync(join(dir, e, 'all.zip')) && (!wanted || wanted.includes(e)),
-    );
-    const result = await updateDatabase({
-      dbPath: db,
-      sources: ecosystems.map((ecosystem) => osvSource(ecosystem, pathToFileURL(dir).href)),
-      transport: createTransport(),
-    });
-    for (const source of result.sources) {
-      if (source.outcome !== 'landed') throw new Error(`${source.name} failed: ${source.error}`);
-      count += source.added + source.updated + source.unchanged;
-    }
-    // CPU time does not depend on what else the machine runs; wall time does.
-    const cpu = process.cpuUsage(cpuBefore);
-    const main = process.threadCpuUsage(mainBefore);
-    extra = { cpuSeconds: (cpu.user + cpu.system) / 1e6, mainThreadCpuSeconds: (main.user + main.system) / 1e6 };
-  } else if (name === 'generate') {
+  if (name === 'generate') {
     count = await generateMirror(dir, records);
   } else if (name === 'match') {
     extra = await timeMatch(db, option('--mix') === 'typical' ? 0.05 : 0.75);
@@ -181,12 +191,6 @@ async function runPhase(name: string, dir: string, db: string, records: number):
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     ...(extra !== undefined ? { extra } : {}),
   };
-}
-
-async function loadBuiltLibrary(): Promise<ImportLibrary> {
-  const index = pathToFileURL(join(DIST, 'index.js')).href;
-  if (!existsSync(join(DIST, 'index.js'))) throw new Error(`${index} is missing: run \`npm run build\` first`);
-  return (await import(index)) as ImportLibrary;
 }
 
 /** mulberry32: a small seeded generator, so every run builds the same mirror */
