@@ -34,6 +34,8 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
       '0001-initial': { up: (db) => initial(db, dialect) },
       // the runtime's job details, leases and scheduler slots (scan-queue-schema.ts)
       '0002-scan-queue': { up: (db) => ensureScanJobTable(db, dialect) },
+      // notification channels (secrets sealed by the caller) and the delivery log (channel-store.ts)
+      '0003-channels': { up: (db) => channelTables(db, dialect) },
     }),
   };
 }
@@ -247,6 +249,43 @@ async function initial(db: Kysely<any>, dialect: StoreDialect): Promise<void> {
     .addColumn('last_used_at', t.millis)
     .addColumn('revoked_at', t.millis)
     .execute();
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on today's table types
+async function channelTables(db: Kysely<any>, dialect: StoreDialect): Promise<void> {
+  const t = typesFor(dialect);
+  await db.schema
+    .createTable('channels')
+    .addColumn('id', t.uuid, (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull().unique())
+    .addColumn('type', 'text', (c) => c.notNull().check(sqlIn('type', ['webhook', 'slack', 'email', 'sns'])))
+    .addColumn('config', 'text', (c) => c.notNull())
+    .addColumn('secrets', t.bytes)
+    .addColumn('filters', 'text')
+    .addColumn('digest', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('created_at', t.millis, (c) => c.notNull())
+    .addColumn('updated_at', t.millis, (c) => c.notNull())
+    .addColumn('disabled_at', t.millis)
+    .execute();
+
+  // ids are text, not uuid: the notifier's channel ids (and so a delivery's) may come from a file
+  await db.schema
+    .createTable('deliveries')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('channel_id', 'text', (c) => c.notNull())
+    .addColumn('channel_type', 'text', (c) => c.notNull())
+    .addColumn('notification_type', 'text', (c) => c.notNull())
+    .addColumn('notification_id', 'text', (c) => c.notNull())
+    .addColumn('event_ids', 'text', (c) => c.notNull())
+    .addColumn('message', 'text', (c) => c.notNull())
+    .addColumn('attempts', 'text', (c) => c.notNull())
+    .addColumn('state', 'text', (c) => c.notNull().check(sqlIn('state', ['pending', 'delivered', 'failed'])))
+    .addColumn('created_at', t.millis, (c) => c.notNull())
+    .addColumn('updated_at', t.millis, (c) => c.notNull())
+    .addColumn('finished_at', t.millis)
+    .addColumn('last_error', 'text')
+    .execute();
+  await db.schema.createIndex('deliveries_state').on('deliveries').columns(['state', 'created_at', 'id']).execute();
 }
 
 /** a CHECK (column IN (...)) from constants, so both dialects reject a value the code never writes */

@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { VigilError } from '../../core/errors.ts';
 import * as activity from './activity-store.ts';
+import * as channels from './channel-store.ts';
 import * as configs from './config-store.ts';
 import { contextFor, type StoreContext } from './context.ts';
 import * as events from './event-store.ts';
@@ -129,6 +130,16 @@ function storeOn(ctx: StoreContext): Store {
     findApiTokenByHash: (hash, now) => activity.findApiTokenByHash(ctx, hash, now),
     revokeApiToken: (id, now) => activity.revokeApiToken(ctx, id, now),
     listApiTokens: () => activity.listApiTokens(ctx),
+    createChannel: (input, now) => channels.createChannel(ctx, input, now),
+    getChannel: (id) => channels.getChannel(ctx, id),
+    listChannels: () => channels.listChannels(ctx),
+    updateChannel: (id, patch, now) => channels.updateChannel(ctx, id, patch, now),
+    deleteChannel: (id) => channels.deleteChannel(ctx, id),
+    createDelivery: (delivery) => channels.createDelivery(ctx, delivery),
+    recordDeliveryAttempt: (id, attempt) => channels.recordDeliveryAttempt(ctx, id, attempt),
+    finishDelivery: (id, status, at, error) => channels.finishDelivery(ctx, id, status, at, error),
+    getDelivery: (id) => channels.getDelivery(ctx, id),
+    listDeliveries: (filter, cursor, limit) => channels.listDeliveries(ctx, filter, cursor, limit),
     ping: async () => {
       await sql`select 1`.execute(ctx.db);
     },

@@ -1,7 +1,37 @@
 import type { Finding, Inventory, Severity } from '../../core/types.ts';
+import type { DeliveryAttempt, DeliveryRecord, DeliveryStatus, NewDelivery } from '../notify/index.ts';
 import type { EventType, FindingState, ScanStatus, TokenRole } from './schema.ts';
 
 export type { EventType, FindingState, ScanStatus, TokenRole } from './schema.ts';
+
+export type ChannelType = 'webhook' | 'slack' | 'email' | 'sns';
+
+/** A notification channel as stored: its secrets are opaque bytes the caller sealed (channel-store.ts). */
+export interface ChannelInput {
+  readonly name: string;
+  readonly type: ChannelType;
+  /** the channel config without id, type, filter and secrets (secret values read "[redacted]") */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** already encrypted by the caller; absent for a channel without secrets */
+  readonly secrets?: Uint8Array;
+  readonly filters?: Readonly<Record<string, unknown>>;
+  /** one digest message per scan instead of one per event */
+  readonly digest?: boolean;
+  readonly disabled?: boolean;
+}
+
+export interface StoredChannel extends Omit<ChannelInput, 'digest' | 'disabled'> {
+  readonly id: string;
+  readonly digest: boolean;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly disabledAt?: Date;
+}
+
+export interface DeliveryFilter {
+  readonly state?: DeliveryStatus;
+  readonly channelId?: string;
+}
 
 export interface RegistryInput {
   readonly name: string;
@@ -256,6 +286,26 @@ export interface Store {
   findApiTokenByHash(tokenHash: string, now: Date): Promise<ApiToken | undefined>;
   revokeApiToken(id: string, now: Date): Promise<boolean>;
   listApiTokens(): Promise<ApiToken[]>;
+
+  createChannel(input: ChannelInput, now: Date): Promise<StoredChannel>;
+  getChannel(id: string): Promise<StoredChannel | undefined>;
+  /** by name */
+  listChannels(): Promise<StoredChannel[]>;
+  /** `secrets: undefined` or `filters: undefined` in the patch removes them */
+  updateChannel(id: string, patch: Partial<ChannelInput>, now: Date): Promise<StoredChannel | undefined>;
+  deleteChannel(id: string): Promise<boolean>;
+
+  /** the delivery log (storeDeliveryLog in channel-store.ts adapts these to notify's DeliveryLog) */
+  createDelivery(delivery: NewDelivery): Promise<void>;
+  recordDeliveryAttempt(id: string, attempt: DeliveryAttempt): Promise<void>;
+  finishDelivery(id: string, status: 'delivered' | 'failed', at: string, error?: string): Promise<void>;
+  getDelivery(id: string): Promise<DeliveryRecord | undefined>;
+  /** oldest first, keyset pages; no limit: every match */
+  listDeliveries(
+    filter: DeliveryFilter,
+    cursor?: string,
+    limit?: number,
+  ): Promise<{ deliveries: DeliveryRecord[]; next?: string }>;
 
   /** one round trip, for readiness probes */
   ping(): Promise<void>;
