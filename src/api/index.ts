@@ -6,6 +6,7 @@ import type { ApiQueries } from '../service/store/api-queries.ts';
 import type { Store } from '../service/store/types.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { installAuth } from './auth.ts';
+import { channelRoutes, type ReplayDelivery } from './channel-routes.ts';
 import { configRoutes } from './config-routes.ts';
 import { ecrRoutes } from './ecr-routes.ts';
 import { ApiError, installErrorHandling } from './errors.ts';
@@ -33,6 +34,8 @@ export interface ApiOptions {
   readonly now?: () => Date;
   /** request body limit in bytes (default 256 KiB: configs and registries are small) */
   readonly bodyLimit?: number;
+  /** sends a failed notification again (the service's `notifier.replay`); absent: replays answer 503 */
+  readonly replay?: ReplayDelivery;
   /** the vulnerability DB the status page reports on; absent: the page says none is configured */
   readonly vulnDb?: StatusPageVulnDb;
 }
@@ -124,6 +127,11 @@ export function createApi(options: ApiOptions): FastifyInstance {
     ecrRoutes(scope, deps);
     adminRoutes(scope, { ...deps, secretBox: options.secretBox });
     configRoutes(scope, deps);
+    channelRoutes(scope, {
+      ...deps,
+      secretBox: options.secretBox,
+      ...(options.replay !== undefined && { replay: options.replay }),
+    });
     imageRoutes(scope, { ...deps, scanQueue: options.scanQueue });
     findingRoutes(scope, deps);
     reportRoutes(scope, deps);
