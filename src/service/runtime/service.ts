@@ -4,9 +4,10 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { createApi } from '../../api/index.ts';
 import { createTransport, nativeFeedNames, selectSources, type VulnSource } from '../../vulndb/index.ts';
-import { Notifier } from '../notify/index.ts';
-import { createSecretBox } from '../secrets.ts';
+import { type ChannelConfig, Notifier } from '../notify/index.ts';
+import { createSecretBox, type SecretBox } from '../secrets.ts';
 import { type ApiQueries, openApiQueries } from '../store/api-queries.ts';
+import { openChannelConfig, storeDeliveryLog } from '../store/channel-store.ts';
 import { openStore } from '../store/index.ts';
 import { isPostgresUrl } from '../store/postgres-database.ts';
 import { openRuntimeQueries, type RuntimeQueries } from '../store/runtime-queries.ts';
@@ -40,6 +41,8 @@ export interface Runtime {
   readonly ctx: RuntimeContext;
   readonly queue: JobQueue;
   readonly apiQueries: ApiQueries;
+  /** the store's channels and the file's, logging to the store: failed deliveries outlive a restart */
+  readonly notifier: Notifier;
   close(graceMs?: number): Promise<void>;
 }
 
@@ -58,18 +61,24 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     opened.push(apiQueries);
     const vulnDb: VulnData = openVulnData(options.vulnDbPath);
     opened.push(vulnDb);
-    const channels =
+    const secretBox = options.secretKey === undefined ? undefined : createSecretBox(options.secretKey);
+    const fileChannels =
       options.channelsFile === undefined ? [] : (JSON.parse(await readFile(options.channelsFile, 'utf8')) as unknown[]);
+    const notifier = new Notifier({
+      channels: [...(await storedChannels(store, secretBox, logger)), ...fileChannels],
+      log: storeDeliveryLog(store),
+      logger,
+    });
     const ctx: RuntimeContext = {
       store,
       jobs,
       queries,
       vulnDb,
-      notifier: new Notifier({ channels, logger }),
+      notifier,
       cacheDir: join(options.dataDir, 'cache'),
       now: () => new Date(),
       staleAfterMs: options.staleAfterMs,
-      ...(options.secretKey !== undefined && { secretBox: createSecretBox(options.secretKey) }),
+      ...(secretBox !== undefined && { secretBox }),
       logger,
     };
     const queue = isPostgresUrl(options.database)
@@ -82,6 +91,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       ctx,
       queue,
       apiQueries,
+      notifier,
       async close(graceMs) {
         await queue.stop(graceMs);
         for (const part of opened.reverse()) await part.close();
@@ -91,6 +101,27 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const part of opened.reverse()) await part.close();
     throw err;
   }
+}
+
+/**
+ * The enabled channels of the store, secrets opened, ids their uuids (so they never collide with a
+ * file's names). One that cannot be opened (no VIGIL_SECRET_KEY, another key, a config an upgrade
+ * no longer accepts) is logged and left out rather than keeping every other channel silent.
+ */
+async function storedChannels(store: Store, box: SecretBox | undefined, logger: Logger): Promise<ChannelConfig[]> {
+  const configs: ChannelConfig[] = [];
+  for (const channel of await store.listChannels()) {
+    if (channel.disabledAt !== undefined) continue;
+    try {
+      configs.push(openChannelConfig(channel, box));
+    } catch (err) {
+      logger.error(
+        { channelId: channel.id, channel: channel.name, error: err instanceof Error ? err.message : String(err) },
+        'notification channel left out',
+      );
+    }
+  }
+  return configs;
 }
 
 export interface ServeOptions extends RuntimeOptions {
@@ -128,6 +159,7 @@ export async function startService(options: ServeOptions): Promise<Service> {
     queries: runtime.apiQueries,
     secretBox: ctx.secretBox,
     scanQueue: queue,
+    replay: (deliveryId) => runtime.notifier.replay(deliveryId),
     ...(ctx.logger !== undefined && { logger: ctx.logger as unknown as FastifyBaseLogger }),
   });
   if (options.hookSecret !== undefined) registerPushHooks(app, { ctx, queue, secret: options.hookSecret });
