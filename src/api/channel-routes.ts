@@ -3,7 +3,7 @@ import { type DeliveryRecord, parseChannelConfig, REDACTED } from '../service/no
 import type { SecretBox } from '../service/secrets.ts';
 import { openChannelConfig, sealChannelConfig } from '../service/store/channel-store.ts';
 import type { Store, StoredChannel } from '../service/store/types.ts';
-import { notFound } from './errors.ts';
+import { ApiError, notFound } from './errors.ts';
 import { cursorParam, errorResponses, limitParam, parseLimit, uuidParam } from './schemas.ts';
 
 /**
@@ -294,22 +294,18 @@ export function channelRoutes(app: FastifyInstance, { store, now, secretBox, rep
         response: { 200: deliverySchema, ...errorResponses },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { id } = request.params;
       const delivery = await store.getDelivery(id);
       if (delivery === undefined) throw notFound(`delivery ${id}`);
       if (delivery.status !== 'failed') {
-        return reply.code(409).send({
-          error: {
-            code: 'VIGIL_CONFLICT',
-            message: `delivery ${id} is ${delivery.status}; only failed deliveries are replayed`,
-          },
-        });
+        throw new ApiError(
+          'VIGIL_CONFLICT',
+          `delivery ${id} is ${delivery.status}; only failed deliveries are replayed`,
+        );
       }
       if (replay === undefined) {
-        return reply
-          .code(503)
-          .send({ error: { code: 'VIGIL_UNAVAILABLE', message: 'this server does not send notifications' } });
+        throw new ApiError('VIGIL_UNAVAILABLE', 'this server does not send notifications');
       }
       return toDeliveryBody(await replay(id));
     },

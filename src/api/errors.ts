@@ -10,6 +10,8 @@ export const apiErrorStatus = {
   VIGIL_UNAUTHENTICATED: 401,
   VIGIL_FORBIDDEN: 403,
   VIGIL_NOT_FOUND: 404,
+  /** the request is valid but the resource's state forbids it (replaying a delivery that did not fail) */
+  VIGIL_CONFLICT: 409,
   VIGIL_UNAVAILABLE: 503,
 } as const;
 export type ApiErrorCode = keyof typeof apiErrorStatus;
