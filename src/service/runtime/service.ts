@@ -160,6 +160,8 @@ export async function startService(options: ServeOptions): Promise<Service> {
     secretBox: ctx.secretBox,
     scanQueue: queue,
     replay: (deliveryId) => runtime.notifier.replay(deliveryId),
+    // the status page shows the vulnerability data's age and sources, and warns when stale
+    vulnDb: { status: () => ctx.vulnDb.reader()?.status(), staleAfterMs: ctx.staleAfterMs },
     ...(ctx.logger !== undefined && { logger: ctx.logger as unknown as FastifyBaseLogger }),
   });
   if (options.hookSecret !== undefined) registerPushHooks(app, { ctx, queue, secret: options.hookSecret });
