@@ -62,22 +62,38 @@ export async function reevaluate(ctx: RuntimeContext, options: ReevaluateOptions
 
   if (options.changedPackages !== undefined) {
     if (options.changedPackages.length > 0) {
-      for (const digest of await ctx.store.imagesAffectedBy(options.changedPackages)) {
-        options.signal?.throwIfAborted();
-        await rematch(digest);
-      }
+      await eachWithLimit(await ctx.store.imagesAffectedBy(options.changedPackages), rematch, options.signal);
     }
   } else {
     let after: string | undefined;
     for (;;) {
       const page = await ctx.queries.inventoriedDigests(after, PAGE);
-      for (const digest of page) {
-        options.signal?.throwIfAborted();
-        await rematch(digest);
-      }
+      await eachWithLimit(page, rematch, options.signal);
       if (page.length < PAGE) break;
       after = page.at(-1);
     }
   }
   return { runId, images, newFindings, resolvedFindings, complete };
+}
+
+/**
+ * Images re-matched at once: on PostgreSQL each image is a few round trips (inventory, findings,
+ * the transaction), which overlap over the pool; on SQLite the transactions queue on the one
+ * connection while the next image is matched. Four keeps memory to four inventories at a time.
+ */
+const REMATCH_CONCURRENCY = 4;
+
+async function eachWithLimit(
+  digests: readonly string[],
+  work: (digest: string) => Promise<void>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < digests.length) {
+      signal?.throwIfAborted();
+      await work(digests[next++] as string);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REMATCH_CONCURRENCY, digests.length) }, worker));
 }
