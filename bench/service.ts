@@ -28,7 +28,6 @@ import type { RuntimeContext } from '../src/service/runtime/context.ts';
 import { withDbDelta } from '../src/service/runtime/db-delta.ts';
 import { reevaluate } from '../src/service/runtime/reevaluate.ts';
 import { openVulnData } from '../src/service/runtime/vuln-data.ts';
-import { openApiQueries } from '../src/service/store/api-queries.ts';
 import { openStore } from '../src/service/store/index.ts';
 import { openRuntimeQueries } from '../src/service/store/runtime-queries.ts';
 import { openScanQueueQueries } from '../src/service/store/scan-queue.ts';
@@ -198,7 +197,6 @@ async function runDialect(dialect: string): Promise<DialectResult> {
   const store = await openStore(url, storeOptions);
   const jobs = await openScanQueueQueries(url, storeOptions);
   const queries = openRuntimeQueries(url, storeOptions);
-  const apiQueries = openApiQueries(url, storeOptions);
   const vulnDb = openVulnData(vulnDbPath);
   // a notifier with no channels: events are still turned into the notifier's shapes, as in serve
   const ctx: RuntimeContext = {
@@ -211,7 +209,7 @@ async function runDialect(dialect: string): Promise<DialectResult> {
     now: () => new Date(),
     staleAfterMs: 3 * 86_400_000,
   };
-  const app = createApi({ store, queries: apiQueries, secretBox: undefined });
+  const app = createApi({ store, secretBox: undefined });
   try {
     started = performance.now();
     await storeFleet(store, shape, new Date(), postgres ? 4 : 1);
@@ -272,7 +270,6 @@ async function runDialect(dialect: string): Promise<DialectResult> {
   } finally {
     await app.close();
     vulnDb.close();
-    await apiQueries.close();
     await queries.close();
     await jobs.close();
     await store.close();

@@ -111,7 +111,7 @@ describe.each(apiDialects)('channels and deliveries on $name', (dialect) => {
   it('refuses a taken name, a secret without VIGIL_SECRET_KEY, and answers 404 for unknown ids', async () => {
     expect((await call('POST', '/api/v1/channels', 'admin', { name: 'chat', config: slack })).statusCode).toBe(201);
     expect((await call('POST', '/api/v1/channels', 'admin', { name: 'chat', config: slack })).statusCode).toBe(400);
-    const keyless = createApi({ store: h.store, queries: h.queries, secretBox: undefined, now: () => FIXED_NOW });
+    const keyless = createApi({ store: h.store, secretBox: undefined, now: () => FIXED_NOW });
     const refused = await call('POST', '/api/v1/channels', 'admin', { name: 'hook', config: webhook }, keyless);
     expect(refused.statusCode).toBe(400);
     expect(refused.json().error.message).toMatch(/VIGIL_SECRET_KEY/);
@@ -161,7 +161,6 @@ describe.each(apiDialects)('channels and deliveries on $name', (dialect) => {
     ]);
     const app = createApi({
       store: h.store,
-      queries: h.queries,
       secretBox: h.secretBox,
       now: () => FIXED_NOW,
       replay: (deliveryId) => notifier.replay(deliveryId),

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { severities } from '../core/types.ts';
-import type { ApiQueries } from '../service/store/api-queries.ts';
 import { toEcrConfig } from '../service/store/index.ts';
 import type { ScanConfig, Store } from '../service/store/types.ts';
 import { type AtomEntry, renderAtom, safeLink } from './atom.ts';
@@ -14,7 +13,6 @@ import { errorResponses, uuidParam } from './schemas.ts';
  */
 interface Deps {
   readonly store: Store;
-  readonly queries: ApiQueries;
   readonly now: () => Date;
 }
 
@@ -54,7 +52,7 @@ const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /** a feed holds at most this many entries: readers poll it, it is not an export */
 const MAX_FEED_ENTRIES = 1000;
 
-export function ecrRoutes(app: FastifyInstance, { store, queries, now }: Deps): void {
+export function ecrRoutes(app: FastifyInstance, { store, now }: Deps): void {
   app.post<{
     Body: { region?: string; registry?: string; registry_url?: string; repository: string; tags?: string[] | null };
   }>(
@@ -145,7 +143,7 @@ export function ecrRoutes(app: FastifyInstance, { store, queries, now }: Deps): 
         (a, b) => byText(repositoryOf(a), repositoryOf(b)) || byText(placeOf(a), placeOf(b)),
       );
       for (const config of configs) {
-        const found = await queries.tagsForConfig(config);
+        const found = await store.tagsForConfig(config);
         const byTag = new Map(found.map((t) => [t.tag, t.digest]));
         // a configured tag not seen yet still gets its (empty) block, as the original did
         const tagNames = config.tags ?? found.map((t) => t.tag);
@@ -183,7 +181,7 @@ export function ecrRoutes(app: FastifyInstance, { store, queries, now }: Deps): 
       const config = await store.getConfig(request.params.id);
       if (config === undefined) throw notFound(`scan config ${request.params.id}`);
       const repository = repositoryOf(config);
-      const tags = await queries.tagsForConfig(config);
+      const tags = await store.tagsForConfig(config);
       const entries: AtomEntry[] = [];
       for (const tag of tags) {
         let cursor: string | undefined;

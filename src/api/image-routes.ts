@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../cli/version.ts';
 import { VigilError } from '../core/errors.ts';
 import { findSbomFormat } from '../report/index.ts';
-import type { ApiQueries } from '../service/store/api-queries.ts';
 import type { ScanStatus, Store } from '../service/store/types.ts';
 import { ApiError, notFound } from './errors.ts';
 import {
@@ -32,7 +31,6 @@ export interface ScanQueue {
 
 interface Deps {
   readonly store: Store;
-  readonly queries: ApiQueries;
   readonly now: () => Date;
   readonly scanQueue: ScanQueue | undefined;
 }
@@ -40,7 +38,7 @@ interface Deps {
 /** SBOM formats served for download; `table` is for terminals */
 const downloadFormats = ['cyclonedx', 'spdx', 'json'] as const;
 
-export function imageRoutes(app: FastifyInstance, { store, queries, now, scanQueue }: Deps): void {
+export function imageRoutes(app: FastifyInstance, { store, now, scanQueue }: Deps): void {
   app.get<{ Querystring: { repository?: string; archived?: string; cursor?: string; limit?: string } }>(
     '/api/v1/images',
     {
@@ -69,7 +67,7 @@ export function imageRoutes(app: FastifyInstance, { store, queries, now, scanQue
     },
     async (request) => {
       const q = request.query;
-      const page = await queries.listImages(
+      const page = await store.listImages(
         {
           ...(q.repository !== undefined && { repository: q.repository }),
           includeArchived: q.archived === 'true',

@@ -2,7 +2,6 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { VERSION } from '../cli/version.ts';
 import type { SecretBox } from '../service/secrets.ts';
-import type { ApiQueries } from '../service/store/api-queries.ts';
 import type { Store } from '../service/store/types.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { installAuth } from './auth.ts';
@@ -22,8 +21,6 @@ export type { ScanQueue } from './image-routes.ts';
 
 export interface ApiOptions {
   readonly store: Store;
-  /** reads the Store does not offer yet (image listing, tags per config); see api-queries.ts */
-  readonly queries: ApiQueries;
   /** undefined when VIGIL_SECRET_KEY is unset: registries can then be stored without credentials only */
   readonly secretBox: SecretBox | undefined;
   /** on-demand scans; without it POST /api/v1/images/{digest}/scan answers 503 */
@@ -86,7 +83,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   });
 
   app.register(async (scope) => {
-    const deps = { store: options.store, queries: options.queries, now };
+    const deps = { store: options.store, now };
     scope.get(
       '/healthz',
       { config: { role: 'public' }, schema: { tags: ['operations'], security: [], response: { 200: health } } },
@@ -100,7 +97,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
       },
       async () => {
         try {
-          await options.queries.ping();
+          await options.store.ping();
           await options.store.listRegistries();
         } catch {
           throw new ApiError('VIGIL_UNAVAILABLE', 'the store is not reachable');

@@ -113,12 +113,6 @@ describe('unexpected failures', () => {
     );
     const app = createApi({
       store: failing,
-      queries: {
-        listImages: failing.summary as never,
-        tagsForConfig: failing.summary as never,
-        ping: async () => {},
-        close: async () => {},
-      },
       secretBox: undefined,
       logger: logger as never,
     });

@@ -7,7 +7,6 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pg from 'pg';
 import pino from 'pino';
 import { createSecretBox, type SecretBox } from '../service/secrets.ts';
-import { type ApiQueries, openApiQueries } from '../service/store/api-queries.ts';
 import { openStore } from '../service/store/open-store.ts';
 import type { Store, TokenRole } from '../service/store/types.ts';
 import { issueToken } from './auth.ts';
@@ -21,7 +20,6 @@ export const FIXED_NOW = new Date('2026-11-02T10:00:00.000Z');
 export interface ApiHarness {
   readonly app: FastifyInstance;
   readonly store: Store;
-  readonly queries: ApiQueries;
   readonly secretBox: SecretBox;
   /** a live token per role */
   readonly tokens: Record<TokenRole, string>;
@@ -104,8 +102,6 @@ export async function openHarness(
   const database = await dialect.open();
   const storeOptions = database.schema === undefined ? {} : { schema: database.schema, poolSize: 4 };
   const store = await openStoreRetrying(database.url, storeOptions);
-  // few connections: parallel suites (and other people's) share one PostgreSQL's 100
-  const queries = openApiQueries(database.url, database.schema === undefined ? {} : { ...storeOptions, poolSize: 2 });
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -122,7 +118,6 @@ export async function openHarness(
   }
   const app = createApi({
     store,
-    queries,
     secretBox: options.secretBox === null ? undefined : (options.secretBox ?? secretBox),
     scanQueue: options.scanQueue ?? {
       enqueue: async (job) => {
@@ -137,7 +132,6 @@ export async function openHarness(
   return {
     app,
     store,
-    queries,
     secretBox,
     tokens,
     logLines,
@@ -145,7 +139,6 @@ export async function openHarness(
     auth: (role) => ({ authorization: `Bearer ${tokens[role]}` }),
     close: async () => {
       await app.close();
-      await queries.close();
       await store.close();
       await database.drop();
     },

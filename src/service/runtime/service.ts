@@ -6,7 +6,6 @@ import { createApi } from '../../api/index.ts';
 import { createTransport, nativeFeedNames, selectSources, type VulnSource } from '../../vulndb/index.ts';
 import { type ChannelConfig, Notifier } from '../notify/index.ts';
 import { createSecretBox, type SecretBox } from '../secrets.ts';
-import { type ApiQueries, openApiQueries } from '../store/api-queries.ts';
 import { openChannelConfig, storeDeliveryLog } from '../store/channel-store.ts';
 import { openStore } from '../store/index.ts';
 import { isPostgresUrl } from '../store/postgres-database.ts';
@@ -40,7 +39,6 @@ export interface RuntimeOptions {
 export interface Runtime {
   readonly ctx: RuntimeContext;
   readonly queue: JobQueue;
-  readonly apiQueries: ApiQueries;
   /** the store's channels and the file's, logging to the store: failed deliveries outlive a restart */
   readonly notifier: Notifier;
   close(graceMs?: number): Promise<void>;
@@ -57,8 +55,6 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     opened.push(jobs);
     const queries: RuntimeQueries = openRuntimeQueries(options.database, storeOptions);
     opened.push(queries);
-    const apiQueries = openApiQueries(options.database, storeOptions);
-    opened.push(apiQueries);
     const vulnDb: VulnData = openVulnData(options.vulnDbPath);
     opened.push(vulnDb);
     const secretBox = options.secretKey === undefined ? undefined : createSecretBox(options.secretKey);
@@ -90,7 +86,6 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     return {
       ctx,
       queue,
-      apiQueries,
       notifier,
       async close(graceMs) {
         await queue.stop(graceMs);
@@ -156,7 +151,6 @@ export async function startService(options: ServeOptions): Promise<Service> {
   const { ctx, queue } = runtime;
   const app = createApi({
     store: ctx.store,
-    queries: runtime.apiQueries,
     secretBox: ctx.secretBox,
     scanQueue: queue,
     replay: (deliveryId) => runtime.notifier.replay(deliveryId),

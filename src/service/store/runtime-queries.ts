@@ -7,7 +7,7 @@ import { openSqlite, type SqliteOptions, sqlitePath } from './sqlite-database.ts
 /**
  * Reads the service runtime needs and the Store does not offer (yet): the digests to re-match, the
  * image rows of one repository (discovery), and whether an event was already raised. Their own
- * connection, as api-queries.ts; once the Store grows these methods this file goes away.
+ * connection; once the Store grows these methods this file goes away.
  */
 export interface RuntimeQueries {
   /** digests of live images that have a stored inventory, in order, a page after `after` */

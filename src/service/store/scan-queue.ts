@@ -11,7 +11,7 @@ import type { StoreEvent } from './types.ts';
  * image), its lease (SQLite: the `scans` table is the queue), and the event watermark that lets a
  * re-run after a crash hand the notifier the events its first attempt stored. A table of its own,
  * created here, so the Store's migrations stay the Store's; once the Store grows these queries this
- * file goes away (as api-queries.ts).
+ * file goes away.
  */
 export interface ScanJobRow {
   readonly scanId: string;
