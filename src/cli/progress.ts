@@ -12,7 +12,8 @@ export class ProgressLine {
   #total = 0;
   #done = 0;
   #cached = 0;
-  #bytes = 0;
+  /** compressed bytes read so far, per layer: events carry each layer's running total */
+  readonly #layerBytes = new Map<number, number>();
   #totalBytes = 0;
   #phase = 'resolving';
   #lastDraw = 0;
@@ -37,7 +38,7 @@ export class ProgressLine {
         }
         break;
       case 'layer-bytes':
-        this.#bytes += event.bytes;
+        this.#layerBytes.set(event.index, event.bytes);
         break;
       case 'layer-done':
         this.#done++;
@@ -49,6 +50,12 @@ export class ProgressLine {
     this.#draw(event.type !== 'layer-bytes');
   };
 
+  #bytesRead(): number {
+    let sum = 0;
+    for (const bytes of this.#layerBytes.values()) sum += bytes;
+    return sum;
+  }
+
   finish(): void {
     if (this.#drawn) this.#stream.write('\r\u001b[2K');
     this.#drawn = false;
@@ -59,7 +66,8 @@ export class ProgressLine {
     if (!force && now - this.#lastDraw < REDRAW_INTERVAL_MS) return;
     this.#lastDraw = now;
     const cached = this.#cached > 0 ? ` (${this.#cached} cached)` : '';
-    const bytes = this.#totalBytes > 0 ? ` · ${formatBytes(this.#bytes)} of ${formatBytes(this.#totalBytes)}` : '';
+    const bytes =
+      this.#totalBytes > 0 ? ` · ${formatBytes(this.#bytesRead())} of ${formatBytes(this.#totalBytes)}` : '';
     const text = this.#phase === 'layers' ? `layers ${this.#done}/${this.#total}${cached}${bytes}` : `${this.#phase}`;
     this.#stream.write(`\r\u001b[2K${text.slice(0, (this.#stream.columns || 80) - 1)}`);
     this.#drawn = true;

@@ -15,6 +15,7 @@ import { dropOsOwned } from './os-owned.ts';
 export type ProgressEvent =
   | { readonly type: 'image'; readonly image: ResolvedImage; readonly cached: boolean }
   | { readonly type: 'layer-start'; readonly index: number; readonly layer: LayerRef; readonly cached: boolean }
+  /** `bytes`: the layer's compressed bytes read so far (a running total, not a delta) */
   | { readonly type: 'layer-bytes'; readonly index: number; readonly bytes: number }
   | { readonly type: 'layer-done'; readonly index: number }
   | { readonly type: 'extract'; readonly files: number };
