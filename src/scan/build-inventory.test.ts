@@ -305,6 +305,20 @@ describe('buildInventory', () => {
     expect(inventory.warnings.map((w) => w.message)).toEqual(['extractor failed: boom']);
   });
 
+  it('does not repeat the path at the start of a warning that already carries it', async () => {
+    const repeating: Extractor = {
+      ...lineDb,
+      name: 'test/repeats',
+      extract: async (input) => ({ packages: [], warnings: [`${input.path}: bad line 3`, 'other/file: kept as is'] }),
+    };
+    const source = new MemorySource([[{ path: 'var/lib/lines/db', file: 'a 1\n' }]]);
+    const { inventory } = await buildInventory(source, options({ extractors: [repeating] }));
+    expect(inventory.warnings.map((w) => [w.path, w.message])).toEqual([
+      ['var/lib/lines/db', 'bad line 3'],
+      ['var/lib/lines/db', 'other/file: kept as is'],
+    ]);
+  });
+
   it('scans uncacheable sources in a scratch dir and leaves no cache behind', async () => {
     const source = new MemorySource([[{ path: 'var/lib/lines/db', file: 'a 1\n' }]], undefined, ['']);
     const { inventory, cached } = await buildInventory(source, options());

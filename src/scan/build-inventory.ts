@@ -290,8 +290,13 @@ async function runExtractor(
     warnings.push({ path: target.path, extractor: target.extractor.name, message: `extractor failed: ${message}` });
     return { packages: [], warnings: [] };
   }
-  for (const message of result.warnings)
-    warnings.push({ path: target.path, extractor: target.extractor.name, message });
+  // the Warning carries the path; several extractors also start their messages with it, and a
+  // report would print it twice
+  const prefix = `${target.path}: `;
+  for (const message of result.warnings) {
+    const text = message.startsWith(prefix) ? message.slice(prefix.length) : message;
+    warnings.push({ path: target.path, extractor: target.extractor.name, message: text });
+  }
   return result;
 }
 
