@@ -22,6 +22,8 @@ const DAY = 86_400_000;
 const LODASH = npmAdvisory('GHSA-test-lodash', 'lodash', '4.17.21', 'CVE-2099-1001');
 const MINIMIST = npmAdvisory('GHSA-test-minimist', 'minimist', '1.2.6', 'CVE-2099-1002');
 const at = (days: number) => new Date(T0.getTime() + days * DAY);
+/** the number a test digest was made from */
+const i = (digest: string) => Number.parseInt(digest.slice('sha256:'.length), 16);
 
 function npmInventory(digest: string, packages: Array<[string, string]>): Inventory {
   return {
@@ -123,6 +125,49 @@ describe.each(dialects)('re-evaluation on $name', (dialect) => {
     ]);
     expect(harness.dispatched[0]?.[0]?.image.registry).toBe('registry.test');
   });
+
+  run(
+    'a delta re-evaluates only the packages it can hit, in batches, and ends where a full re-match would',
+    async () => {
+      const registry = (await database.store.listRegistries())[0]?.id ?? '';
+      // more images than one batch holds, each with lodash (which the delta changes) and minimist
+      const fleet = Array.from({ length: 60 }, (_, i) => digestOf(1000 + i));
+      for (const digest of fleet) {
+        await database.store.upsertImage({ registryId: registry, repository: 'team/fleet', digest }, T0);
+        const packages: Array<[string, string]> = [
+          ['lodash', '4.17.15'],
+          ['minimist', i(digest) % 2 === 0 ? '1.2.0' : '1.2.8'],
+        ];
+        await database.store.saveInventory(digest, npmInventory(digest, packages), 'key', T0);
+      }
+      await update([LODASH, MINIMIST]);
+      const before = await database.store.findingsPage({ repository: 'team/fleet' }, undefined, 500);
+      expect(before.findings.filter((f) => f.state === 'open')).toHaveLength(90);
+
+      harness.setNow(at(1));
+      // lodash's advisory now says the fix came before 4.17.15; minimist's is unchanged
+      const fixedEarlier = { ...npmAdvisory('GHSA-test-lodash', 'lodash', '4.17.10', 'CVE-2099-1001') };
+      const delta = await update([{ ...fixedEarlier, modified: '2026-01-01T00:00:00Z' }, MINIMIST]);
+      expect(delta.changedPackages).toBe(1);
+      expect(delta.rematch).toMatchObject({ images: 61, newFindings: 0, resolvedFindings: 61 });
+      const after = (await database.store.findingsPage({ repository: 'team/fleet' }, undefined, 500)).findings;
+      const lodash = after.filter((f) => f.finding.package.name === 'lodash');
+      const minimist = after.filter((f) => f.finding.package.name === 'minimist');
+      expect(new Set(lodash.map((f) => f.state))).toEqual(new Set(['resolved']));
+      expect(minimist.map((f) => f.state)).toEqual(minimist.map(() => 'open'));
+      // minimist was not looked at again: its last_seen is the first match's; the image is re-matched
+      expect(new Set(minimist.map((f) => f.lastSeen.getTime()))).toEqual(new Set([T0.getTime()]));
+      for (const digest of fleet) expect(await lastScanned(digest)).toBe(at(1).getTime());
+
+      // a full re-match on the same data changes no state: the delta missed nothing
+      const full = await reevaluate(harness.ctx);
+      expect(full).toMatchObject({ newFindings: 0, resolvedFindings: 0 });
+      const again = (await database.store.findingsPage({ repository: 'team/fleet' }, undefined, 500)).findings;
+      expect(again.map((f) => `${f.id} ${f.state}`).sort()).toEqual(after.map((f) => `${f.id} ${f.state}`).sort());
+      const summary = await database.store.summary();
+      expect(summary.counts.open.UNKNOWN + summary.counts.resolved.UNKNOWN).toBe(again.length + 2);
+    },
+  );
 
   run('the full re-match touches every image; stale data raises but never resolves', async () => {
     await harness.updateVulnDb([MINIMIST]);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { hasUbuntuProPackages } from '../../match/distro.ts';
 import { matchInventory } from '../../match/index.ts';
-import type { PackageKey } from '../store/types.ts';
+import { changedIndex, packagesHitBy } from '../store/package-index.ts';
+import type { MatchApplication, PackageKey } from '../store/types.ts';
 import type { RuntimeContext } from './context.ts';
 import { subjectResolver } from './image-subject.ts';
 import { dispatch } from './scan-job.ts';
@@ -29,10 +31,12 @@ const PAGE = 200;
 
 /**
  * Re-matches stored inventories against the current vulnerability DB without pulling anything.
- * Each image's result is applied in its own transaction (last_scanned = the re-match time) and its
- * events go to the notifier in one dispatch. Incomplete data re-matches too, so new findings are
- * still raised, but resolves nothing. No DB at all: nothing is touched, and last_scanned stays, so
- * the scan-age check keeps telling.
+ * Images go in batches of BATCH: their inventories are read in one query and their results applied
+ * in one transaction (last_scanned = the re-match time), then each image's events go to the
+ * notifier in one dispatch. A DB delta (`changedPackages`) re-evaluates, in each image it reaches,
+ * only the packages a changed advisory can hit. Incomplete data re-matches too, so new findings
+ * are still raised, but resolves nothing. No DB at all: nothing is touched, and last_scanned
+ * stays, so the scan-age check keeps telling.
  */
 export async function reevaluate(ctx: RuntimeContext, options: ReevaluateOptions = {}): Promise<ReevaluateResult> {
   const runId = randomUUID();
@@ -42,33 +46,51 @@ export async function reevaluate(ctx: RuntimeContext, options: ReevaluateOptions
   const { complete, reason } = ctx.vulnDb.completeness(reader, ctx.now(), ctx.staleAfterMs);
   if (!complete) ctx.logger?.warn({ runId, reason }, 're-match on incomplete data: nothing resolves');
   const subjectOf = subjectResolver(ctx);
+  const changed = options.changedPackages === undefined ? undefined : changedIndex(options.changedPackages);
   let images = 0;
   let newFindings = 0;
   let resolvedFindings = 0;
 
-  const rematch = async (digest: string) => {
-    const stored = await ctx.store.getInventory(digest);
-    if (stored === undefined) return;
+  const rematch = async (digests: readonly string[]) => {
+    const inventories = await ctx.store.getInventories(digests);
     const now = ctx.now();
-    const { findings } = matchInventory(stored.inventory, reader, { now });
-    const events = await ctx.store.applyMatchResult(digest, findings, { complete, now });
-    images++;
-    newFindings += events.filter((e) => e.type === 'finding.new').length;
-    resolvedFindings += events.filter((e) => e.type === 'finding.resolved').length;
-    if (events.length === 0) return;
-    const subject = await subjectOf(digest, `${runId}:${digest}`);
-    if (subject !== undefined) await dispatch(ctx, events, subject);
+    const results: MatchApplication[] = [];
+    for (const [digest, { inventory }] of inventories) {
+      if (changed === undefined) {
+        const { findings } = matchInventory(inventory, reader, { now });
+        results.push({ digest, findings, options: { complete, now } });
+        continue;
+      }
+      // A delta: only the packages a changed advisory can hit are matched again; the findings of
+      // the rest stand, since nothing they were matched against changed. Ubuntu Pro is decided on
+      // the whole inventory, as a full match decides it.
+      const packages = packagesHitBy(inventory, changed);
+      const ubuntuPro = hasUbuntuProPackages(inventory.packages);
+      const { findings } = matchInventory({ ...inventory, packages }, reader, { now, ubuntuPro });
+      results.push({ digest, findings, options: { complete, now, scope: new Set(packages.map((p) => p.purl)) } });
+    }
+    const applied = await ctx.store.applyMatchResults(results);
+    images += results.length;
+    for (const [at, events] of applied.entries()) {
+      newFindings += events.filter((e) => e.type === 'finding.new').length;
+      resolvedFindings += events.filter((e) => e.type === 'finding.resolved').length;
+      if (events.length === 0) continue;
+      const digest = (results[at] as MatchApplication).digest;
+      const subject = await subjectOf(digest, `${runId}:${digest}`);
+      if (subject !== undefined) await dispatch(ctx, events, subject);
+    }
   };
 
-  if (options.changedPackages !== undefined) {
-    if (options.changedPackages.length > 0) {
-      await eachWithLimit(await ctx.store.imagesAffectedBy(options.changedPackages), rematch, options.signal);
+  if (changed !== undefined) {
+    if (changed.size > 0) {
+      const affected = await ctx.store.imagesAffectedBy(options.changedPackages ?? []);
+      await eachBatch(affected, rematch, options.signal);
     }
   } else {
     let after: string | undefined;
     for (;;) {
       const page = await ctx.queries.inventoriedDigests(after, PAGE);
-      await eachWithLimit(page, rematch, options.signal);
+      await eachBatch(page, rematch, options.signal);
       if (page.length < PAGE) break;
       after = page.at(-1);
     }
@@ -77,23 +99,31 @@ export async function reevaluate(ctx: RuntimeContext, options: ReevaluateOptions
 }
 
 /**
- * Images re-matched at once: on PostgreSQL each image is a few round trips (inventory, findings,
- * the transaction), which overlap over the pool; on SQLite the transactions queue on the one
- * connection while the next image is matched. Four keeps memory to four inventories at a time.
+ * Images per batch: one inventory query and one write transaction each. Larger batches commit
+ * less often but hold SQLite's write lock longer (a scan job's write waits for it).
  */
-const REMATCH_CONCURRENCY = 4;
+const BATCH = 25;
 
-async function eachWithLimit(
+/**
+ * Batches in flight at once: on PostgreSQL a batch is round trips in turn, which overlap over the
+ * pool; on SQLite one batch's transaction queues on the one connection while the next is matched.
+ */
+const CONCURRENCY = 2;
+
+async function eachBatch(
   digests: readonly string[],
-  work: (digest: string) => Promise<void>,
+  work: (batch: readonly string[]) => Promise<void>,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < digests.length) {
       signal?.throwIfAborted();
-      await work(digests[next++] as string);
+      const batch = digests.slice(next, next + BATCH);
+      next += BATCH;
+      await work(batch);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(REMATCH_CONCURRENCY, digests.length) }, worker));
+  const batches = Math.ceil(digests.length / BATCH);
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batches) }, worker));
 }

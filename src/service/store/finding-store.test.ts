@@ -222,6 +222,59 @@ describe.each(dialects)('findings lifecycle on $name', (dialect) => {
       expect(await statesOf(store, digest)).toEqual({ [A.id]: 'open', [B.id]: 'suppressed', [C.id]: 'resolved' });
     });
 
+    it('with a scope, resolves and sees again only the findings of the scoped packages', async () => {
+      await store.applyMatchResult(digest, [A, B, C], { complete: true, now: at(1) });
+      // a delta that could hit openssl and zlib: A is still found, B is gone; curl (C) was not looked at
+      const scope = new Set([A.package.purl, B.package.purl]);
+      const events = await store.applyMatchResult(digest, [A], { complete: true, now: at(2), scope });
+      expect(events.map(describeEvent)).toEqual(['finding.resolved CVE-2026-0002']);
+      expect(await statesOf(store, digest)).toEqual({ [A.id]: 'open', [B.id]: 'resolved', [C.id]: 'open' });
+      const page = (await store.findingsPage({ digest }, undefined, 10)).findings;
+      const lastSeen = Object.fromEntries(page.map((f) => [f.vulnerabilityId, f.lastSeen.getTime()]));
+      expect(lastSeen).toEqual({ [A.id]: at(2).getTime(), [B.id]: at(1).getTime(), [C.id]: at(1).getTime() });
+      expect((await store.getImages(digest))[0]?.lastScanned).toEqual(at(2));
+      // an empty scope: nothing to look at, the image still counts as re-matched
+      expect(await store.applyMatchResult(digest, [], { complete: true, now: at(3), scope: new Set() })).toEqual([]);
+      expect(await statesOf(store, digest)).toEqual({ [A.id]: 'open', [B.id]: 'resolved', [C.id]: 'open' });
+      expect((await store.getImages(digest))[0]?.lastScanned).toEqual(at(3));
+    });
+
+    it('applies a batch as the same results one by one would, in one transaction', async () => {
+      const [image] = await store.getImages(digest);
+      const registryId = image?.registryId ?? '';
+      const [one, two, archived] = [digestOf(201), digestOf(202), digestOf(203)];
+      for (const d of [one, two, archived])
+        await store.upsertImage({ registryId, repository: 'app', digest: d }, at(0));
+      await store.applyMatchResult(two, [A, B], { complete: true, now: at(1) });
+      await store.archiveImage(archived, at(1));
+      const results = await store.applyMatchResults([
+        { digest: one, findings: [A, C], options: { complete: true, now: at(2) } },
+        { digest: two, findings: [A], options: { complete: true, now: at(2) } },
+        { digest: archived, findings: [A], options: { complete: true, now: at(2) } },
+        { digest: digestOf(299), findings: [A], options: { complete: true, now: at(2) } },
+        // the same digest twice: the second sees the first
+        { digest: one, findings: [C], options: { complete: true, now: at(3) } },
+      ]);
+      expect(results.map((events) => events.map(describeEvent).sort())).toEqual([
+        ['finding.new CVE-2026-0001', 'finding.new CVE-2026-0003'],
+        ['finding.resolved CVE-2026-0002'],
+        [],
+        [],
+        ['finding.resolved CVE-2026-0001'],
+      ]);
+      expect(await statesOf(store, one)).toEqual({ [A.id]: 'resolved', [C.id]: 'open' });
+      expect(await statesOf(store, two)).toEqual({ [A.id]: 'open', [B.id]: 'resolved' });
+      expect(await statesOf(store, archived)).toEqual({});
+      const summary = await store.summary();
+      expect(summary.counts.open).toMatchObject({ CRITICAL: 1, LOW: 1 });
+      expect(summary.counts.resolved).toMatchObject({ CRITICAL: 1, HIGH: 1 });
+      const scanned = Object.fromEntries(
+        await Promise.all([one, two].map(async (d) => [d, (await store.getImages(d))[0]?.lastScanned?.getTime()])),
+      );
+      expect(scanned).toEqual({ [one]: at(3).getTime(), [two]: at(2).getTime() });
+      expect(await store.applyMatchResults([])).toEqual([]);
+    });
+
     it('refuses a digest it has never stored', async () => {
       const error = await store.applyMatchResult(digestOf(99), [A], { complete: true, now: at(1) }).catch((e) => e);
       expect(isVigilError(error, 'VIGIL_IMAGE_NOT_FOUND')).toBe(true);

@@ -4,7 +4,7 @@ import { type Finding, type Severity, severities } from '../../core/types.ts';
 import { chunks, type StoreContext, toFlag } from './context.ts';
 import { insertEvents, type NewEvent } from './event-store.ts';
 import type { Database, FindingState, FindingTable } from './schema.ts';
-import type { ApplyOptions, StoredFinding, StoreEvent } from './types.ts';
+import type { ApplyOptions, MatchApplication, StoredFinding, StoreEvent } from './types.ts';
 
 export const severityRank = (severity: Severity): number => {
   const rank = severities.indexOf(severity);
@@ -49,6 +49,9 @@ function findingColumns(finding: Finding) {
   };
 }
 
+/** a partial match's purls up to this many are filtered in the query (one index range each) */
+const SCOPE_IN_SQL = 100;
+
 const identity = (vulnerabilityId: string, purl: string) => `${vulnerabilityId}\u0000${purl}`;
 
 const about = (finding: Finding) => ({
@@ -66,13 +69,16 @@ const reopened = {
   suppressed_until: null,
 } as const;
 
+/** finding_totals changes not yet written: "state severity" -> change */
+export type TotalsDelta = Map<string, { state: FindingState; severity: string; change: number }>;
+
 /**
  * Recomputes the image's rows in image_finding_counts from its findings and moves finding_totals by
  * the difference; called in the transaction of every change to a digest's findings, so neither is
- * ever out of step. A re-match that changed no state writes nothing here. Totals are updated in
- * (state, severity) order so that two PostgreSQL transactions cannot deadlock on them.
+ * ever out of step. With `pending`, the totals' change is added there for the caller to write once
+ * for many images (`writeTotals`); without, it is written here.
  */
-export async function refreshCounts(trx: Kysely<Database>, digest: string): Promise<void> {
+export async function refreshCounts(trx: Kysely<Database>, digest: string, pending?: TotalsDelta): Promise<void> {
   const before = await trx
     .selectFrom('image_finding_counts')
     .select(['state', 'severity', 'count'])
@@ -84,17 +90,10 @@ export async function refreshCounts(trx: Kysely<Database>, digest: string): Prom
     .where('digest', '=', digest)
     .groupBy(['state', 'severity'])
     .execute();
-  const delta = new Map<string, { state: FindingState; severity: string; change: number }>();
-  const move = (r: { state: FindingState; severity: string; count: number }, sign: number) => {
-    const key = `${r.state} ${r.severity}`;
-    const entry = delta.get(key) ?? { state: r.state, severity: r.severity, change: 0 };
-    entry.change += sign * Number(r.count);
-    delta.set(key, entry);
-  };
-  for (const r of before) move(r, -1);
-  for (const r of after) move(r, 1);
-  const changes = [...delta.entries()].filter(([, d]) => d.change !== 0).sort(([a], [b]) => (a < b ? -1 : 1));
-  if (changes.length === 0) return;
+  const delta: TotalsDelta = new Map();
+  for (const r of before) addTo(delta, r, -1);
+  for (const r of after) addTo(delta, r, 1);
+  if (![...delta.values()].some((d) => d.change !== 0)) return;
   await trx.deleteFrom('image_finding_counts').where('digest', '=', digest).execute();
   if (after.length > 0) {
     await trx
@@ -102,6 +101,30 @@ export async function refreshCounts(trx: Kysely<Database>, digest: string): Prom
       .values(after.map((r) => ({ digest, state: r.state, severity: r.severity, count: Number(r.count) })))
       .execute();
   }
+  if (pending === undefined) {
+    await writeTotals(trx, delta);
+    return;
+  }
+  for (const d of delta.values()) addTo(pending, { ...d, count: d.change }, 1);
+}
+
+function addTo(
+  delta: TotalsDelta,
+  r: { state: FindingState; severity: string; count: number | string | bigint },
+  sign: number,
+): void {
+  const key = `${r.state} ${r.severity}`;
+  const entry = delta.get(key) ?? { state: r.state, severity: r.severity, change: 0 };
+  entry.change += sign * Number(r.count);
+  delta.set(key, entry);
+}
+
+/**
+ * Moves finding_totals by `delta`, in (state, severity) order so that two PostgreSQL transactions
+ * cannot deadlock on its rows.
+ */
+export async function writeTotals(trx: Kysely<Database>, delta: TotalsDelta): Promise<void> {
+  const changes = [...delta.entries()].filter(([, d]) => d.change !== 0).sort(([a], [b]) => (a < b ? -1 : 1));
   for (const [, d] of changes) {
     await trx
       .updateTable('finding_totals')
@@ -130,6 +153,165 @@ export async function applyMatchResult(
   findings: readonly Finding[],
   options: ApplyOptions,
 ): Promise<StoreEvent[]> {
+  return ctx.write(async (trx) => {
+    const totals: TotalsDelta = new Map();
+    const [events] = await applyBatch(ctx, trx, [{ digest, findings, options }], totals);
+    if (events === undefined) {
+      throw new VigilError('VIGIL_IMAGE_NOT_FOUND', `no image with digest ${digest} is stored`, { digest });
+    }
+    await writeTotals(trx, totals);
+    return events;
+  });
+}
+
+/**
+ * `applyMatchResult` for many images in one transaction: a re-match writes a few rows per image,
+ * and one commit and a handful of statements for a batch cost what they cost for one image. A
+ * digest with no image row gets [] (a re-match takes its digests from the stored inventories, so
+ * this only happens to a row deleted meanwhile).
+ */
+export async function applyMatchResults(
+  ctx: StoreContext,
+  results: readonly MatchApplication[],
+): Promise<StoreEvent[][]> {
+  if (results.length === 0) return [];
+  return ctx.write(async (trx) => {
+    const totals: TotalsDelta = new Map();
+    const out: StoreEvent[][] = [];
+    // a digest given twice is applied in turn, each application seeing the one before
+    const distinct = new Set(results.map((r) => r.digest)).size === results.length;
+    const parts = distinct ? [results] : results.map((r) => [r]);
+    for (const part of parts) {
+      for (const events of await applyBatch(ctx, trx, part, totals)) out.push(events ?? []);
+    }
+    // the totals move once, at the end: rows every image touches, written in one order
+    await writeTotals(trx, totals);
+    return out;
+  });
+}
+
+type ExistingRow = Pick<
+  Selectable<FindingTable>,
+  'id' | 'digest' | 'vulnerability_id' | 'purl' | 'state' | 'suppressed_until' | 'finding' | 'severity'
+>;
+
+/**
+ * The lifecycle above for distinct digests inside `trx`: per result its events, or undefined when
+ * no image row has the digest. The image rows and the findings are read for the whole batch at
+ * once; the finding_totals change is added to `totals` for the caller to write.
+ */
+async function applyBatch(
+  ctx: StoreContext,
+  trx: Kysely<Database>,
+  results: readonly MatchApplication[],
+  totals: TotalsDelta,
+): Promise<Array<StoreEvent[] | undefined>> {
+  const digests = results.map((r) => r.digest).sort();
+  const known = new Set<string>();
+  const live = new Set<string>();
+  for (const part of chunks(digests, DIGESTS_PER_QUERY)) {
+    let images = trx.selectFrom('images').select(['digest', 'archived_at']).where('digest', 'in', part);
+    // PostgreSQL: two workers re-matching one digest take turns (rows locked in digest order);
+    // SQLite's BEGIN IMMEDIATE already serialises every writer
+    if (ctx.dialect === 'postgres') images = images.orderBy('digest').forUpdate();
+    for (const r of await images.execute()) {
+      known.add(r.digest);
+      if (r.archived_at === null) live.add(r.digest);
+    }
+  }
+  const existingByDigest = await existingFindings(trx, results, live);
+
+  const out: Array<StoreEvent[] | undefined> = [];
+  // by match time: the findings seen again unchanged, and the images matched
+  const touched = new Map<number, number[]>();
+  const scanned = new Map<number, string[]>();
+  for (const { digest, findings, options } of results) {
+    if (!known.has(digest)) {
+      out.push(undefined);
+      continue;
+    }
+    if (!live.has(digest)) {
+      out.push([]);
+      continue;
+    }
+    const now = options.now.getTime();
+    const scope = options.scope;
+    const rows = existingByDigest.get(digest) ?? [];
+    const existing = scope === undefined ? rows : rows.filter((r) => scope.has(r.purl));
+    const seenAgain = touched.get(now) ?? [];
+    touched.set(now, seenAgain);
+    const { events, countsMoved } = await applyOne(trx, digest, findings, existing, options, seenAgain);
+    scanned.set(now, [...(scanned.get(now) ?? []), digest]);
+    if (countsMoved) await refreshCounts(trx, digest, totals);
+    out.push(events.length === 0 ? [] : await insertEvents(trx, events, options.now));
+  }
+  // last_seen of the findings found again, and last_scanned of the images, once for the batch
+  for (const [now, seenAgain] of touched) {
+    for (const ids of chunks(seenAgain)) {
+      await trx.updateTable('findings').set({ last_seen: now }).where('id', 'in', ids).execute();
+    }
+  }
+  for (const [now, scannedDigests] of scanned) {
+    for (const part of chunks(scannedDigests, DIGESTS_PER_QUERY)) {
+      await trx
+        .updateTable('images')
+        .set({ last_scanned: now })
+        .where('digest', 'in', part)
+        .where('archived_at', 'is', null)
+        .execute();
+    }
+  }
+  return out;
+}
+
+/** digests per IN list */
+const DIGESTS_PER_QUERY = 500;
+
+/**
+ * The stored findings of the live digests, by digest: for partial matches only those of the
+ * scoped purls (filtered in the query while the purls are few).
+ */
+async function existingFindings(
+  trx: Kysely<Database>,
+  results: readonly MatchApplication[],
+  live: ReadonlySet<string>,
+): Promise<Map<string, ExistingRow[]>> {
+  const byDigest = new Map<string, ExistingRow[]>();
+  const digests = results.map((r) => r.digest).filter((d) => live.has(d));
+  let purls: Set<string> | undefined;
+  if (results.every((r) => r.options.scope !== undefined)) {
+    purls = new Set(results.flatMap((r) => [...(r.options.scope as ReadonlySet<string>)]));
+    if (purls.size === 0) return byDigest;
+    if (purls.size > SCOPE_IN_SQL) purls = undefined;
+  }
+  for (const part of chunks(digests, DIGESTS_PER_QUERY)) {
+    const rows = await trx
+      .selectFrom('findings')
+      .select(['id', 'digest', 'vulnerability_id', 'purl', 'state', 'suppressed_until', 'finding', 'severity'])
+      .where('digest', 'in', part)
+      .$if(purls !== undefined, (q) => q.where('purl', 'in', [...(purls as Set<string>)]))
+      .execute();
+    for (const r of rows) {
+      const list = byDigest.get(r.digest);
+      if (list === undefined) byDigest.set(r.digest, [r]);
+      else list.push(r);
+    }
+  }
+  return byDigest;
+}
+
+/**
+ * One image's changes: inserts, reopens, content updates and resolves are written here; the ids of
+ * findings seen again unchanged go to `touched` for one last_seen update per batch.
+ */
+async function applyOne(
+  trx: Kysely<Database>,
+  digest: string,
+  findings: readonly Finding[],
+  existing: readonly ExistingRow[],
+  options: ApplyOptions,
+  touched: number[],
+): Promise<{ events: NewEvent[]; countsMoved: boolean }> {
   const now = options.now.getTime();
   // One row per (vulnerability, package): the matcher can report the same purl at two locations;
   // the first one stands for both.
@@ -138,108 +320,86 @@ export async function applyMatchResult(
     const key = identity(f.id, f.package.purl);
     if (!incoming.has(key)) incoming.set(key, f);
   }
-  return ctx.write(async (trx) => {
-    let images = trx.selectFrom('images').select(['id', 'archived_at']).where('digest', '=', digest);
-    // PostgreSQL: two workers re-matching one digest take turns; SQLite's BEGIN IMMEDIATE already
-    // serialises every writer
-    if (ctx.dialect === 'postgres') images = images.forUpdate();
-    const rows = await images.execute();
-    if (rows.length === 0) {
-      throw new VigilError('VIGIL_IMAGE_NOT_FOUND', `no image with digest ${digest} is stored`, { digest });
-    }
-    if (rows.every((r) => r.archived_at !== null)) return [];
+  const byIdentity = new Map(existing.map((r) => [identity(r.vulnerability_id, r.purl), r]));
+  const events: NewEvent[] = [];
+  // whether a state or severity moved: only then do the image's counts need recomputing
+  let countsMoved = false;
 
-    const existing = await trx
-      .selectFrom('findings')
-      .select(['id', 'vulnerability_id', 'purl', 'state', 'suppressed_until', 'finding', 'severity'])
-      .where('digest', '=', digest)
-      .execute();
-    const byIdentity = new Map(existing.map((r) => [identity(r.vulnerability_id, r.purl), r]));
-    const events: NewEvent[] = [];
-    const touched: number[] = [];
-
-    const fresh: Finding[] = [];
-    for (const [key, finding] of incoming) {
-      const row = byIdentity.get(key);
-      if (row === undefined) {
-        fresh.push(finding);
-        continue;
-      }
-      if (row.state === 'archived') continue;
-      const columns = findingColumns(finding);
-      const expired = row.state === 'suppressed' && row.suppressed_until !== null && row.suppressed_until <= now;
-      if (row.state === 'resolved' || expired) {
-        await trx
-          .updateTable('findings')
-          .set({ ...columns, ...reopened, last_seen: now })
-          .where('id', '=', row.id)
-          .execute();
-        if (row.state === 'resolved') {
-          events.push({
-            type: 'finding.new',
-            digest,
-            payload: { findingId: row.id, ...about(finding), reopened: true },
-          });
-        }
-      } else if (row.finding !== columns.finding) {
-        await trx
-          .updateTable('findings')
-          .set({ ...columns, last_seen: now })
-          .where('id', '=', row.id)
-          .execute();
-      } else {
-        touched.push(row.id);
-      }
+  const fresh: Finding[] = [];
+  for (const [key, finding] of incoming) {
+    const row = byIdentity.get(key);
+    if (row === undefined) {
+      fresh.push(finding);
+      continue;
     }
-    for (const part of chunks(fresh, 100)) {
-      const inserted = await trx
-        .insertInto('findings')
-        .values(
-          part.map((finding) => ({
-            digest,
-            vulnerability_id: finding.id,
-            purl: finding.package.purl,
-            ...findingColumns(finding),
-            ...reopened,
-            first_seen: now,
-            last_seen: now,
-          })),
-        )
-        .returning(['id', 'vulnerability_id', 'purl'])
+    if (row.state === 'archived') continue;
+    const columns = findingColumns(finding);
+    const expired = row.state === 'suppressed' && row.suppressed_until !== null && row.suppressed_until <= now;
+    if (row.severity !== finding.severity) countsMoved = true;
+    if (row.state === 'resolved' || expired) {
+      countsMoved = true;
+      await trx
+        .updateTable('findings')
+        .set({ ...columns, ...reopened, last_seen: now })
+        .where('id', '=', row.id)
         .execute();
-      // RETURNING order is not promised by either database: match rows back by identity
-      const ids = new Map(inserted.map((r) => [identity(r.vulnerability_id, r.purl), r.id]));
-      for (const finding of part) {
-        const findingId = ids.get(identity(finding.id, finding.package.purl));
-        events.push({ type: 'finding.new', digest, payload: { findingId, ...about(finding), reopened: false } });
-      }
-    }
-    for (const ids of chunks(touched)) {
-      await trx.updateTable('findings').set({ last_seen: now }).where('id', 'in', ids).execute();
-    }
-
-    if (options.complete) {
-      const gone = existing.filter((r) => r.state === 'open' && !incoming.has(identity(r.vulnerability_id, r.purl)));
-      for (const ids of chunks(gone.map((r) => r.id))) {
-        await trx.updateTable('findings').set({ state: 'resolved', resolved_at: now }).where('id', 'in', ids).execute();
-      }
-      for (const r of gone) {
+      if (row.state === 'resolved') {
         events.push({
-          type: 'finding.resolved',
+          type: 'finding.new',
           digest,
-          payload: { findingId: r.id, vulnerabilityId: r.vulnerability_id, purl: r.purl, severity: r.severity },
+          payload: { findingId: row.id, ...about(finding), reopened: true },
         });
       }
+    } else if (row.finding !== columns.finding) {
+      await trx
+        .updateTable('findings')
+        .set({ ...columns, last_seen: now })
+        .where('id', '=', row.id)
+        .execute();
+    } else {
+      touched.push(row.id);
     }
-    await trx
-      .updateTable('images')
-      .set({ last_scanned: now })
-      .where('digest', '=', digest)
-      .where('archived_at', 'is', null)
+  }
+  if (fresh.length > 0) countsMoved = true;
+  for (const part of chunks(fresh, 100)) {
+    const inserted = await trx
+      .insertInto('findings')
+      .values(
+        part.map((finding) => ({
+          digest,
+          vulnerability_id: finding.id,
+          purl: finding.package.purl,
+          ...findingColumns(finding),
+          ...reopened,
+          first_seen: now,
+          last_seen: now,
+        })),
+      )
+      .returning(['id', 'vulnerability_id', 'purl'])
       .execute();
-    await refreshCounts(trx, digest);
-    return insertEvents(trx, events, options.now);
-  });
+    // RETURNING order is not promised by either database: match rows back by identity
+    const ids = new Map(inserted.map((r) => [identity(r.vulnerability_id, r.purl), r.id]));
+    for (const finding of part) {
+      const findingId = ids.get(identity(finding.id, finding.package.purl));
+      events.push({ type: 'finding.new', digest, payload: { findingId, ...about(finding), reopened: false } });
+    }
+  }
+
+  if (options.complete) {
+    const gone = existing.filter((r) => r.state === 'open' && !incoming.has(identity(r.vulnerability_id, r.purl)));
+    if (gone.length > 0) countsMoved = true;
+    for (const ids of chunks(gone.map((r) => r.id))) {
+      await trx.updateTable('findings').set({ state: 'resolved', resolved_at: now }).where('id', 'in', ids).execute();
+    }
+    for (const r of gone) {
+      events.push({
+        type: 'finding.resolved',
+        digest,
+        payload: { findingId: r.id, vulnerabilityId: r.vulnerability_id, purl: r.purl, severity: r.severity },
+      });
+    }
+  }
+  return { events, countsMoved };
 }
 
 /**

@@ -283,6 +283,23 @@ export async function getInventory(
   return row === undefined ? undefined : { inventory: JSON.parse(row.inventory), extractorKey: row.extractor_key };
 }
 
+/** The inventories of many digests in one query; a digest with none stored is absent from the map. */
+export async function getInventories(
+  ctx: StoreContext,
+  digests: readonly string[],
+): Promise<Map<string, { inventory: Inventory; extractorKey: string }>> {
+  const out = new Map<string, { inventory: Inventory; extractorKey: string }>();
+  for (const part of chunks(digests, LOOKUP_CHUNK)) {
+    const rows = await ctx.db
+      .selectFrom('inventories')
+      .select(['digest', 'inventory', 'extractor_key'])
+      .where('digest', 'in', part)
+      .execute();
+    for (const r of rows) out.set(r.digest, { inventory: JSON.parse(r.inventory), extractorKey: r.extractor_key });
+  }
+  return out;
+}
+
 /** names per IN list */
 const LOOKUP_CHUNK = 500;
 

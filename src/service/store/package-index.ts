@@ -1,6 +1,6 @@
 import { baseEcosystem, normalizePackageName } from '../../core/ecosystem.ts';
-import type { Inventory } from '../../core/types.ts';
-import { distroTarget } from '../../match/distro.ts';
+import type { Inventory, Package } from '../../core/types.ts';
+import { type DistroTarget, distroTarget } from '../../match/distro.ts';
 import { ecosystemOfPurlType } from '../../match/schemes.ts';
 import type { PackageKey } from './types.ts';
 
@@ -15,22 +15,62 @@ import type { PackageKey } from './types.ts';
  */
 export function packageIndexKeys(inventory: Inventory): PackageKey[] {
   const keys = new Map<string, PackageKey>();
-  const add = (ecosystem: string, name: string) => {
-    const key = indexKey({ ecosystem, name });
-    keys.set(`${key.ecosystem}\u0000${key.name}`, key);
-  };
-  // ubuntuPro true: the Pro ecosystems share the base "Ubuntu", so this only widens nothing
-  const target = inventory.distro === undefined ? undefined : distroTarget(inventory.distro, true);
+  const target = targetOf(inventory);
   for (const pkg of inventory.packages) {
-    const ecosystem = pkg.ecosystem ?? ecosystemOfPurlType(pkg.type);
-    if (ecosystem !== undefined) {
-      add(ecosystem, pkg.name);
-    } else if (target !== undefined && pkg.type === target.packageType) {
-      add(target.baseEcosystem, pkg.name);
-      if (pkg.sourceName !== undefined) add(target.baseEcosystem, pkg.sourceName);
-    }
+    for (const key of keysOfPackage(pkg, target)) keys.set(keyString(key), key);
   }
   return [...keys.values()];
+}
+
+/** changed index keys: base ecosystem -> normalised names */
+export type ChangedIndex = ReadonlyMap<string, ReadonlySet<string>>;
+
+export function changedIndex(packages: readonly PackageKey[]): ChangedIndex {
+  const index = new Map<string, Set<string>>();
+  for (const key of packages.map(indexKey)) {
+    const names = index.get(key.ecosystem) ?? new Set<string>();
+    names.add(key.name);
+    index.set(key.ecosystem, names);
+  }
+  return index;
+}
+
+/**
+ * The inventory's packages that a changed advisory can hit (the keys `packageIndexKeys` gives them
+ * meet `changed`): what a DB delta has to re-evaluate in this image. Every other package's
+ * advisories are as they were at the image's last match.
+ */
+export function packagesHitBy(inventory: Inventory, changed: ChangedIndex): Package[] {
+  const target = targetOf(inventory);
+  const os = target === undefined ? undefined : changed.get(target.baseEcosystem);
+  return inventory.packages.filter((pkg) => {
+    const ecosystem = pkg.ecosystem ?? ecosystemOfPurlType(pkg.type);
+    if (ecosystem !== undefined) {
+      return changed.get(baseEcosystem(ecosystem))?.has(normalizePackageName(ecosystem, pkg.name)) === true;
+    }
+    if (os === undefined || target === undefined || pkg.type !== target.packageType) return false;
+    const base = target.baseEcosystem;
+    return (
+      os.has(normalizePackageName(base, pkg.name)) ||
+      (pkg.sourceName !== undefined && os.has(normalizePackageName(base, pkg.sourceName)))
+    );
+  });
+}
+
+/** one string per index key, for sets and maps */
+const keyString = (key: PackageKey): string => `${key.ecosystem}\u0000${key.name}`;
+
+// ubuntuPro true: the Pro ecosystems share the base "Ubuntu", so this only widens nothing
+const targetOf = (inventory: Inventory): DistroTarget | undefined =>
+  inventory.distro === undefined ? undefined : distroTarget(inventory.distro, true);
+
+function keysOfPackage(pkg: Package, target: DistroTarget | undefined): PackageKey[] {
+  const ecosystem = pkg.ecosystem ?? ecosystemOfPurlType(pkg.type);
+  if (ecosystem !== undefined) return [indexKey({ ecosystem, name: pkg.name })];
+  if (target === undefined || pkg.type !== target.packageType) return [];
+  const keys = [indexKey({ ecosystem: target.baseEcosystem, name: pkg.name })];
+  if (pkg.sourceName !== undefined) keys.push(indexKey({ ecosystem: target.baseEcosystem, name: pkg.sourceName }));
+  return keys;
 }
 
 /** an advisory's (ecosystem, name) in the form the index stores */

@@ -173,6 +173,18 @@ export interface ApplyOptions {
    */
   readonly complete: boolean;
   readonly now: Date;
+  /**
+   * The purls the match evaluated, when it evaluated only part of the inventory (a DB delta
+   * re-evaluates just the packages it can hit): findings of other packages are left as they are,
+   * neither resolved nor seen. Absent: the match covered the whole inventory.
+   */
+  readonly scope?: ReadonlySet<string>;
+}
+
+export interface MatchApplication {
+  readonly digest: string;
+  readonly findings: readonly Finding[];
+  readonly options: ApplyOptions;
 }
 
 export interface FindingFilter {
@@ -250,10 +262,17 @@ export interface Store {
   tagsForConfig(config: ScanConfig): Promise<Array<{ tag: string; digest: string; lastScanned?: Date }>>;
   saveInventory(digest: string, inventory: Inventory, extractorKey: string, now: Date): Promise<void>;
   getInventory(digest: string): Promise<{ inventory: Inventory; extractorKey: string } | undefined>;
+  /** many digests' inventories at once; a digest with none stored is absent from the map */
+  getInventories(digests: readonly string[]): Promise<Map<string, { inventory: Inventory; extractorKey: string }>>;
   /** digests of live images holding any of the packages: what a DB delta must re-match */
   imagesAffectedBy(packages: readonly PackageKey[]): Promise<string[]>;
 
   applyMatchResult(digest: string, findings: readonly Finding[], options: ApplyOptions): Promise<StoreEvent[]>;
+  /**
+   * applyMatchResult for many images in one transaction (what a re-match does); a digest with no
+   * image row gets [] instead of an error
+   */
+  applyMatchResults(results: readonly MatchApplication[]): Promise<StoreEvent[][]>;
   /** deleted from the registry: the image rows and (once no live row has the digest) its findings */
   archiveImage(digest: string, now: Date, scope?: { registryId: string; repository: string }): Promise<void>;
   suppressFinding(
