@@ -1,18 +1,36 @@
+import { baseEcosystem, normalizePackageName } from '../core/ecosystem.ts';
 import type { OsvRecord } from '../core/osv.ts';
 import type { OsvRow, SourceItem } from './types.ts';
 
 /** The row the store writes for a record, given the record's JSON text. */
 export function osvRow(record: OsvRecord, json: string): OsvRow {
+  const withdrawn = record.withdrawn !== undefined;
   const packages: string[] = [];
-  for (const affected of record.affected ?? []) {
-    if (affected.package !== undefined) packages.push(affected.package.ecosystem, affected.package.name);
+  const ecosystems: string[] = [];
+  // OSV schema "withdrawn": the entry no longer applies; it stays stored but out of the index.
+  if (!withdrawn) {
+    // AlmaLinux records list a binary package once per module stream it was rebuilt for: the index
+    // holds each package once per record.
+    const seen = new Set<string>();
+    for (const affected of record.affected ?? []) {
+      if (affected.package === undefined) continue;
+      const { ecosystem, name } = affected.package;
+      if (!ecosystems.includes(ecosystem)) ecosystems.push(ecosystem);
+      const base = baseEcosystem(ecosystem);
+      const normalized = normalizePackageName(ecosystem, name);
+      const key = `${base}\0${normalized}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      packages.push(base, normalized);
+    }
   }
   return {
     id: record.id,
     modified: record.modified,
-    withdrawn: record.withdrawn !== undefined,
+    withdrawn,
     aliases: record.aliases ?? [],
     packages,
+    ecosystems,
     json,
   };
 }

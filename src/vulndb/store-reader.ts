@@ -51,28 +51,39 @@ export function openVulnDb(path: string): VulnDbReader {
 class SqliteVulnDbReader implements VulnDbReader {
   readonly #db: Database.Database;
   readonly #path: string;
-  /** parsed records by row; null for a row superseded by a newer copy in another source */
+  /** parsed records by row; null for a row withdrawn or superseded by a newer copy in another source */
   readonly #records = new Map<number, OsvRecord | null>();
   readonly #answers = new Map<string, readonly OsvRecord[]>();
   readonly #byPackage: Database.Statement;
   readonly #record: Database.Statement;
-  readonly #copies: Database.Statement;
   readonly #kev: Database.Statement;
   readonly #epss: Database.Statement;
   readonly #nvd: Database.Statement;
   #ecosystems: readonly string[] | undefined;
   readonly #facts = new Map<string, { kev?: KevEntry; epss?: EpssEntry; nvd: readonly NvdCvss[] }>();
+  /**
+   * Which of the KEV, EPSS and NVD tables hold anything: a DB built from OSV alone has none, and a
+   * dense match asks for a few thousand CVEs.
+   */
+  readonly #held: { kev: boolean; epss: boolean; nvd: boolean };
 
   constructor(db: Database.Database, path: string) {
     this.#db = db;
     this.#path = path;
     // Served by the primary key of `affected` alone (a covering index range scan).
-    this.#byPackage = db.prepare('SELECT DISTINCT record FROM affected WHERE base = ? AND name = ?').pluck();
-    this.#record = db.prepare('SELECT id, modified, json FROM records WHERE rowid = ? AND withdrawn = 0');
-    this.#copies = db.prepare('SELECT rowid, modified FROM records WHERE id = ?');
+    this.#byPackage = db.prepare('SELECT record FROM affected WHERE base = ? AND name = ?').pluck();
+    // Only the newest copy of an id counts (markSuperseded lists the others when the file is built).
+    this.#record = db
+      .prepare(
+        `SELECT r.json FROM records r LEFT JOIN superseded s ON s.record = r.rowid
+         WHERE r.rowid = ? AND r.withdrawn = 0 AND s.record IS NULL`,
+      )
+      .pluck();
     this.#kev = db.prepare('SELECT json FROM kev WHERE cve_id = ?').pluck();
     this.#epss = db.prepare('SELECT cve_id AS cveId, score, percentile, date FROM epss WHERE cve_id = ?');
     this.#nvd = db.prepare('SELECT type, vector, base_score AS baseScore FROM nvd_cvss WHERE cve_id = ? ORDER BY type');
+    const holds = (table: string) => db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get() !== undefined;
+    this.#held = { kev: holds('kev'), epss: holds('epss'), nvd: holds('nvd_cvss') };
   }
 
   recordsFor(baseEcosystem: string, name: string): readonly OsvRecord[] {
@@ -117,11 +128,16 @@ class SqliteVulnDbReader implements VulnDbReader {
   #enrichment(cveId: string): { kev?: KevEntry; epss?: EpssEntry; nvd: readonly NvdCvss[] } {
     let facts = this.#facts.get(cveId);
     if (facts === undefined) {
-      const kevJson = this.#kev.get(cveId) as string | undefined;
-      const epssRow = this.#epss.get(cveId) as
-        | { cveId: string; score: number; percentile: number; date: string | null }
-        | undefined;
-      const nvdRows = this.#nvd.all(cveId) as Array<{ type: string; vector: string; baseScore: number | null }>;
+      const held = this.#held;
+      const kevJson = held.kev ? (this.#kev.get(cveId) as string | undefined) : undefined;
+      const epssRow = held.epss
+        ? (this.#epss.get(cveId) as
+            | { cveId: string; score: number; percentile: number; date: string | null }
+            | undefined)
+        : undefined;
+      const nvdRows = held.nvd
+        ? (this.#nvd.all(cveId) as Array<{ type: string; vector: string; baseScore: number | null }>)
+        : [];
       let epss: EpssEntry | undefined;
       if (epssRow !== undefined) {
         const { date, ...entry } = epssRow;
@@ -152,24 +168,12 @@ class SqliteVulnDbReader implements VulnDbReader {
     this.#db.close();
   }
 
-  /**
-   * The record in this row, unless another source holds a newer copy of the same id (a GHSA in the
-   * npm and Maven zips, one of them stale): only the newest copy counts, withdrawn or not, so a
-   * withdrawal or a narrowed `affected` list published anywhere wins over an older copy elsewhere.
-   */
+  /** The record in this row, unless it is withdrawn or superseded by another source's newer copy. */
   #current(rowid: number): OsvRecord | undefined {
     let entry = this.#records.get(rowid);
     if (entry === undefined) {
-      const row = this.#record.get(rowid) as { id: string; modified: string; json: string } | undefined;
-      if (row === undefined) return undefined;
-      const modified = Date.parse(row.modified);
-      const copies = this.#copies.all(row.id) as Array<{ rowid: number; modified: string }>;
-      // equal times: the copy stored first stands for all
-      const superseded = copies.some((other) => {
-        const time = Date.parse(other.modified);
-        return time > modified || (time === modified && other.rowid < rowid);
-      });
-      entry = superseded ? null : (JSON.parse(row.json) as OsvRecord);
+      const json = this.#record.get(rowid) as string | undefined;
+      entry = json === undefined ? null : (JSON.parse(json) as OsvRecord);
       this.#records.set(rowid, entry);
     }
     return entry ?? undefined;

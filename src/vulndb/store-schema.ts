@@ -3,12 +3,18 @@ import type Database from 'better-sqlite3';
 /**
  * The vulnerability DB file. Records are kept per source (the same GHSA id is published in the zip
  * of every ecosystem it affects) with their JSON as published; `affected` is the index the matcher
- * reads, one row per (base ecosystem, normalized package name, full ecosystem, record), built from
- * `affected[].package` of non-withdrawn records; `records_by_id` finds every source's copy of an id,
- * since only the newest copy counts. Bump SCHEMA_VERSION on any change: a file with
- * another version is rebuilt from scratch by the next update.
+ * reads, one row per (base ecosystem, normalized package name, record), built from
+ * `affected[].package` of non-withdrawn records; `source_ecosystems` holds the full ecosystem
+ * strings ("Debian:12") each source's indexed records name, for `ecosystems`. Only the newest copy
+ * of an id counts: `superseded` lists every other copy, found through `records_by_id` once all
+ * sources of an update landed, so that a lookup need not compare copies. Bump SCHEMA_VERSION on
+ * any change: a file with another version is rebuilt from scratch by the next update.
+ *
+ * Version 2: `affected` lost its `ecosystem` column (one row per package and record, not per
+ * ecosystem string: a fifth fewer rows to write for AlmaLinux); `source_ecosystems` and
+ * `superseded` are new.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const DDL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -32,9 +38,10 @@ CREATE TABLE affected (
   base TEXT NOT NULL,
   name TEXT NOT NULL,
   record INTEGER NOT NULL,
-  ecosystem TEXT NOT NULL,
-  PRIMARY KEY (base, name, record, ecosystem)
+  PRIMARY KEY (base, name, record)
 ) WITHOUT ROWID;
+CREATE TABLE source_ecosystems (source TEXT NOT NULL, ecosystem TEXT NOT NULL, PRIMARY KEY (source, ecosystem)) WITHOUT ROWID;
+CREATE TABLE superseded (record INTEGER PRIMARY KEY);
 CREATE INDEX records_by_id ON records (id);
 CREATE INDEX affected_by_record ON affected (record);
 CREATE TABLE aliases (record INTEGER NOT NULL, alias TEXT NOT NULL, PRIMARY KEY (record, alias)) WITHOUT ROWID;

@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import { baseEcosystem, normalizePackageName } from '../core/ecosystem.ts';
 import type { EpssEntry, KevEntry, NvdCvss } from '../core/osv.ts';
 import { osvRow } from './osv-row.ts';
 import type { OsvRow, SourceItem } from './types.ts';
@@ -34,10 +33,12 @@ export class SourceSession {
    * bookkeeping (which only serves to find what the source dropped) are skipped.
    */
   readonly #fresh: boolean;
-  /** index rows waiting for a multi-row insert: [base, name, record, ecosystem] flattened */
+  /** index rows waiting for a multi-row insert: [base, name, record] flattened */
   readonly #pendingIndex: Array<string | number> = [];
   /** alias rows waiting likewise: [record, alias] flattened */
   readonly #pendingAliases: Array<string | number> = [];
+  /** the ecosystem strings of every indexed record the source publishes, changed or not */
+  readonly #ecosystems = new Set<string>();
 
   constructor(db: Database.Database, source: string) {
     this.#db = db;
@@ -88,6 +89,8 @@ export class SourceSession {
       s.deleteRecord.run(rowid);
     }
     this.counts.removed += gone.length;
+    this.#db.prepare('DELETE FROM source_ecosystems WHERE source = ?').run(source);
+    for (const ecosystem of this.#ecosystems) s.insertEcosystem.run(source, ecosystem);
     this.counts.removed += this.#db
       .prepare("DELETE FROM kev WHERE source = ? AND cve_id NOT IN (SELECT key FROM seen_keys WHERE kind = 'kev')")
       .run(source).changes;
@@ -131,6 +134,7 @@ export class SourceSession {
 
   #applyRecord(row: OsvRow): void {
     const s = this.#statements;
+    for (const ecosystem of row.ecosystems) this.#ecosystems.add(ecosystem);
     const withdrawn = row.withdrawn ? 1 : 0;
     if (this.#fresh) {
       const inserted = s.insertNewRecord.run(this.#source, row.id, row.modified, withdrawn, row.json);
@@ -173,19 +177,12 @@ export class SourceSession {
         aliases.length = 0;
       }
     }
-    // OSV schema "withdrawn": the entry no longer applies; it stays stored but out of the index.
-    if (row.withdrawn) return;
+    // osvRow leaves a withdrawn record's packages out: it stays stored but out of the index
     const pending = this.#pendingIndex;
     const packages = row.packages;
     for (let at = 0; at < packages.length; at += 2) {
-      const ecosystem = packages[at] as string;
-      pending.push(
-        baseEcosystem(ecosystem),
-        normalizePackageName(ecosystem, packages[at + 1] as string),
-        rowid,
-        ecosystem,
-      );
-      if (pending.length === INDEX_BATCH_ROWS * 4) {
+      pending.push(packages[at] as string, packages[at + 1] as string, rowid);
+      if (pending.length === INDEX_BATCH_ROWS * 3) {
         this.#statements.insertAffectedBatch.run(pending);
         pending.length = 0;
       }
@@ -195,7 +192,7 @@ export class SourceSession {
   /** Writes the index rows still pending; before anything deletes index rows, and at commit. */
   #flushIndex(): void {
     const pending = this.#pendingIndex;
-    for (let at = 0; at < pending.length; at += 4) this.#statements.insertAffected.run(pending.slice(at, at + 4));
+    for (let at = 0; at < pending.length; at += 3) this.#statements.insertAffected.run(pending.slice(at, at + 3));
     pending.length = 0;
     const aliases = this.#pendingAliases;
     for (let at = 0; at < aliases.length; at += 2) this.#statements.insertAlias.run(aliases.slice(at, at + 2));
@@ -249,7 +246,35 @@ export function isNewer(candidate: string, stored: string): boolean {
 
 /** Refreshes the list `ecosystems()` answers from, after all sources landed. */
 export function rebuildEcosystems(db: Database.Database): void {
-  db.exec('DELETE FROM ecosystems; INSERT INTO ecosystems (name) SELECT DISTINCT ecosystem FROM affected;');
+  db.exec('DELETE FROM ecosystems; INSERT INTO ecosystems (name) SELECT DISTINCT ecosystem FROM source_ecosystems;');
+}
+
+/**
+ * Lists every copy of an id that another source's copy supersedes, after all sources landed: only
+ * the newest copy counts, withdrawn or not, so that a withdrawal or a narrowed `affected` list
+ * published anywhere wins over an older copy elsewhere; at equal times the copy stored first
+ * stands for all. Ids held by several sources are few (a GHSA in the npm and Maven zips).
+ */
+export function markSuperseded(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec('DELETE FROM superseded');
+    const copiesOf = db.prepare('SELECT rowid, modified FROM records WHERE id = ?');
+    const insert = db.prepare('INSERT INTO superseded (record) VALUES (?)');
+    // served by records_by_id alone
+    const ids = db.prepare('SELECT id FROM records GROUP BY id HAVING count(*) > 1').pluck().all() as string[];
+    for (const id of ids) {
+      const copies = (copiesOf.all(id) as Array<{ rowid: number; modified: string }>).map((copy) => ({
+        rowid: copy.rowid,
+        time: Date.parse(copy.modified),
+      }));
+      for (const copy of copies) {
+        const superseded = copies.some(
+          (other) => other.time > copy.time || (other.time === copy.time && other.rowid < copy.rowid),
+        );
+        if (superseded) insert.run(copy.rowid);
+      }
+    }
+  })();
 }
 
 /** rows per multi-row insert into the index and the aliases: one native call instead of 64 */
@@ -265,6 +290,7 @@ interface Statements {
   deleteRecord: Database.Statement;
   markRecord: Database.Statement;
   insertAffected: Database.Statement;
+  insertEcosystem: Database.Statement;
   deleteAffected: Database.Statement;
   insertAlias: Database.Statement;
   insertAliasBatch: Database.Statement;
@@ -291,14 +317,15 @@ function prepare(db: Database.Database): Statements {
       'INSERT OR IGNORE INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, ?)',
     ),
     insertAffectedBatch: db.prepare(
-      `INSERT OR IGNORE INTO affected (base, name, record, ecosystem) VALUES ${Array(INDEX_BATCH_ROWS).fill('(?, ?, ?, ?)').join(', ')}`,
+      `INSERT OR IGNORE INTO affected (base, name, record) VALUES ${Array(INDEX_BATCH_ROWS).fill('(?, ?, ?)').join(', ')}`,
     ),
     selectRecord: db.prepare('SELECT rowid, modified FROM records WHERE source = ? AND id = ?'),
     insertRecord: db.prepare('INSERT INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, ?)'),
     updateRecord: db.prepare('UPDATE records SET modified = ?, withdrawn = ?, json = ? WHERE rowid = ?'),
     deleteRecord: db.prepare('DELETE FROM records WHERE rowid = ?'),
     markRecord: db.prepare('INSERT OR IGNORE INTO seen_records (rowid) VALUES (?)'),
-    insertAffected: db.prepare('INSERT OR IGNORE INTO affected (base, name, record, ecosystem) VALUES (?, ?, ?, ?)'),
+    insertAffected: db.prepare('INSERT OR IGNORE INTO affected (base, name, record) VALUES (?, ?, ?)'),
+    insertEcosystem: db.prepare('INSERT INTO source_ecosystems (source, ecosystem) VALUES (?, ?)'),
     deleteAffected: db.prepare('DELETE FROM affected WHERE record = ?'),
     insertAlias: db.prepare('INSERT OR IGNORE INTO aliases (record, alias) VALUES (?, ?)'),
     insertAliasBatch: db.prepare(

@@ -30,8 +30,13 @@ export interface OsvRow {
   readonly modified: string;
   readonly withdrawn: boolean;
   readonly aliases: readonly string[];
-  /** `affected[].package` as ecosystem, name, ecosystem, name, ... (as published, not normalized) */
+  /**
+   * What the index holds: base ecosystem and normalized name of each `affected[].package`, flat
+   * (base, name, base, name, ...), each package once; empty for a withdrawn record
+   */
   readonly packages: readonly string[];
+  /** the full ecosystem strings of `affected[].package` ("Debian:12"), each once; empty when withdrawn */
+  readonly ecosystems: readonly string[];
   /** the whole record, minified */
   readonly json: string;
 }

@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { VigilError } from '../core/errors.ts';
 import { createSchema, readSchemaVersion, SCHEMA_VERSION } from './store-schema.ts';
-import { rebuildEcosystems, type SourceCounts, SourceSession } from './store-writer.ts';
+import { markSuperseded, rebuildEcosystems, type SourceCounts, SourceSession } from './store-writer.ts';
 import type { Transport, VulnSource } from './types.ts';
 
 export interface UpdateOptions {
@@ -63,6 +63,7 @@ export async function updateDatabase(options: UpdateOptions): Promise<UpdateResu
     }
     const builtAt = now().toISOString();
     rebuildEcosystems(db);
+    markSuperseded(db);
     db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('built_at', ?)").run(builtAt);
     db.close();
     db = undefined;

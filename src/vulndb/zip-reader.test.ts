@@ -1,10 +1,11 @@
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isVigilError } from '../core/errors.ts';
 import { collect } from './testing.ts';
-import { readZipEntries, type ZipEntryResult } from './zip-reader.ts';
+import { inflateZipEntries, inflateZipEntry, readZipEntries, type ZipEntryResult } from './zip-reader.ts';
 import { writeZip, type ZipEntryOptions } from './zip-writer.ts';
 
 let dir: string;
@@ -163,5 +164,57 @@ describe('readZipEntries on a zip64 archive', () => {
     }
     expect(count).toBe(total);
     expect(last).toBe('E-69999.json=69999');
+  });
+});
+
+describe('inflateZipEntries', () => {
+  const MAX_ENTRY = 16 * 1024;
+  const text = (i: number) => JSON.stringify({ id: `X-${i}`, details: 'overflow '.repeat(i * 7) });
+  type Located = Parameters<typeof inflateZipEntries>[0][number];
+  const deflated = (data: string, change: Partial<Located> = {}): Located => ({
+    method: 8,
+    compressed: deflateRawSync(Buffer.from(data)),
+    uncompressedSize: Buffer.byteLength(data),
+    crc32: crc32(Buffer.from(data)),
+    ...change,
+  });
+  const stored = (data: string): Located => ({ ...deflated(data), method: 0, compressed: Buffer.from(data) });
+  const good = [deflated(text(1)), deflated(''), stored(text(2)), deflated(text(3)), deflated(text(40))];
+
+  it.each<[string, Located[]]>([
+    ['good entries, deflated and stored', good],
+    ['a CRC-32 the data does not have', [...good, { ...deflated(text(4)), crc32: 12345 }, deflated(text(5))]],
+    ['a size larger than the data', [deflated(text(6)), { ...deflated(text(7)), uncompressedSize: 99 }]],
+    ['a size smaller than the data', [deflated(text(8)), { ...deflated(text(9)), uncompressedSize: 3 }, deflated('x')]],
+    ['a size 2^32 more than the data', [deflated(text(8)), { ...deflated(text(9)), uncompressedSize: 2 ** 32 + 10 }]],
+    ['data inflating past the bound', [deflated(text(1)), deflated('y'.repeat(MAX_ENTRY + 10))]],
+    [
+      'truncated deflate data',
+      [deflated(text(10)), { ...deflated(text(11)), compressed: deflated(text(11)).compressed.subarray(0, 20) }],
+    ],
+    [
+      'bytes after the deflate stream',
+      [
+        {
+          ...deflated(text(12)),
+          compressed: Buffer.concat([deflated(text(12)).compressed, Buffer.from([0x1f, 0x8b, 8])]),
+        },
+        deflated(text(13)),
+      ],
+    ],
+    [
+      'bytes that are not deflate data',
+      [deflated(text(14)), { ...deflated(text(15)), compressed: Buffer.from('not deflate at all') }],
+    ],
+    ['a lone entry', [deflated(text(16))]],
+    ['nothing', []],
+  ])('%s: the same results as one entry at a time', (_, entries) => {
+    const oneByOne = entries.map((entry) => inflateZipEntry(entry, MAX_ENTRY));
+    const batched = inflateZipEntries(entries, MAX_ENTRY);
+    expect(batched.map(String)).toEqual(oneByOne.map(String));
+  });
+
+  it('checks every deflated entry when they are all good', () => {
+    expect(inflateZipEntries(good, MAX_ENTRY).map(String)).toEqual([text(1), '', text(2), text(3), text(40)]);
   });
 });

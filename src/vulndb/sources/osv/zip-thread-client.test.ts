@@ -63,21 +63,35 @@ describe('readOsvZip', () => {
       packages: [
         ['npm', 'Axios'],
         ['npm', 'left-pad'],
+        ['npm', 'axios'],
+        ['PyPI', 'Zope.Interface'],
+        ['Debian:12', 'openssl'],
+        ['Debian:11', 'openssl'],
       ],
       aliases: ['CVE-2025-1'],
-      withdrawn: '2025-02-01T00:00:00Z',
     });
-    const [item] = await collect(read(await zipOf('all.zip', [recordEntry(record)])));
+    const withdrawn = osvRecord('GHSA-gone', { aliases: ['CVE-2025-2'], withdrawn: '2025-02-01T00:00:00Z' });
+    const [item, gone] = await collect(read(await zipOf('all.zip', [recordEntry(record), recordEntry(withdrawn)])));
     if (item?.kind !== 'osv' || item.row === undefined) throw new Error(`not a row: ${JSON.stringify(item)}`);
+    // each package once, by base ecosystem and normalized name, as the index holds it
     expect(item.row).toMatchObject({
       id: 'GHSA-row',
       modified: record.modified,
-      withdrawn: true,
+      withdrawn: false,
       aliases: ['CVE-2025-1'],
-      packages: ['npm', 'Axios', 'npm', 'left-pad'],
+      packages: ['npm', 'axios', 'npm', 'left-pad', 'PyPI', 'zope-interface', 'Debian', 'openssl'],
+      ecosystems: ['npm', 'PyPI', 'Debian:12', 'Debian:11'],
     });
     expect(item.row.json).toBe(JSON.stringify(record));
     expect(item.record).toEqual(record);
+    // a withdrawn record stays out of the index
+    expect(gone?.kind === 'osv' && gone.row).toMatchObject({
+      id: 'GHSA-gone',
+      withdrawn: true,
+      aliases: ['CVE-2025-2'],
+      packages: [],
+      ecosystems: [],
+    });
   });
 
   it('reads two zips at once through the one thread', async () => {

@@ -4,13 +4,8 @@ import { Worker } from 'node:worker_threads';
 import { VigilError } from '../../../core/errors.ts';
 import { osvRowItem } from '../../osv-row.ts';
 import type { SourceItem } from '../../types.ts';
-import {
-  inflateZipEntry,
-  METHOD_STORED,
-  readStoredZipEntries,
-  type StoredZipEntry,
-  type ZipEntryResult,
-} from '../../zip-reader.ts';
+import { readStoredZipEntries, type StoredZipEntry, type ZipEntryResult } from '../../zip-reader.ts';
+import { parseBatch } from './zip-batch.ts';
 import { type BatchEntry, type ParseReply, type ParseRequest, TransferBuffer } from './zip-thread-protocol.ts';
 
 export interface OsvZipReadOptions {
@@ -31,7 +26,7 @@ const BATCH_BYTES = 256 * 1024;
  * bad entries, in the zip's order. This thread walks the zip's directory and hands the entries,
  * still compressed, in batches to a worker thread (zip-thread.ts) that inflates and parses them,
  * while the caller writes the rows that came back: reading and writing cost about as much as each
- * other, so an import runs on two cores. When the parse thread falls behind, this thread inflates
+ * other, so an import runs on two cores. When the parse thread falls behind, this thread parses
  * the next batch itself. Throws VIGIL_SOURCE_INVALID when the archive breaks, after the items of
  * the entries read before it.
  */
@@ -43,21 +38,25 @@ export async function* readOsvZip(path: string, options: OsvZipReadOptions): Asy
     label: options.label,
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
-  let inFlight = 0;
+  /** batches in zip order: parsed here, or undefined while the parse thread has them (it answers in order) */
+  const pending: Array<ParseReply | undefined> = [];
   let read = true;
   let broken: unknown;
   try {
     for (;;) {
-      while (read && inFlight < MAX_IN_FLIGHT) {
+      while (read && pending.length < MAX_IN_FLIGHT) {
         try {
-          // The parse thread still has batches queued: it is the slower side, so this thread takes
-          // the inflating of this batch off it.
-          const behind = reader.backlog() >= 2;
-          const batch = await nextBatch(entries, reader.spare(), behind ? options.maxEntryBytes : undefined);
+          const batch = await nextBatch(entries, reader.spare());
           if (batch === undefined) read = false;
           else {
-            reader.send({ ...batch, label: options.label, maxEntryBytes: options.maxEntryBytes });
-            inFlight++;
+            const request = { ...batch, reader: -1, label: options.label, maxEntryBytes: options.maxEntryBytes };
+            // The parse thread still has batches queued: it is the slower side, so this thread
+            // parses this batch itself, in the time it would otherwise wait for the thread.
+            if (reader.backlog() >= 2) pending.push(parseBatch({ ...request, spare: undefined }, reader.spareReply()));
+            else {
+              reader.send(request);
+              pending.push(undefined);
+            }
           }
         } catch (err) {
           if (err instanceof VigilError && err.code === 'VIGIL_ABORTED') throw err;
@@ -66,9 +65,8 @@ export async function* readOsvZip(path: string, options: OsvZipReadOptions): Asy
           broken = err;
         }
       }
-      if (inFlight === 0) break;
-      const reply = await reader.next(options.label, options.signal);
-      inFlight--;
+      if (pending.length === 0) break;
+      const reply = pending.shift() ?? (await reader.next(options.label, options.signal));
       const json = Buffer.from(reply.json);
       let jsonStart = 0;
       for (const item of reply.items) {
@@ -97,14 +95,12 @@ export function startParseThread(): void {
 }
 
 /**
- * The next BATCH_ENTRIES entries (or BATCH_BYTES of them), copied into one buffer to transfer (the
- * spare one when it is large enough): compressed, or inflated here (and sent as stored) when
- * `inflateUpTo` gives the size bound.
+ * The next BATCH_ENTRIES entries (or BATCH_BYTES of them), still compressed, copied into one buffer
+ * to transfer (the spare one when it is large enough).
  */
 async function nextBatch(
   entries: AsyncGenerator<StoredZipEntry | Extract<ZipEntryResult, { kind: 'bad' }>>,
   spare: ArrayBuffer | undefined,
-  inflateUpTo: number | undefined,
 ): Promise<Pick<ParseRequest, 'entries' | 'bytes'> | undefined> {
   const batch: BatchEntry[] = [];
   const packed = new TransferBuffer(BATCH_BYTES, spare);
@@ -116,17 +112,8 @@ async function nextBatch(
       batch.push({ name: entry.name, unreadable: entry.reason });
       continue;
     }
-    const { name, uncompressedSize, crc32 } = entry;
-    if (inflateUpTo === undefined) {
-      batch.push({ name, method: entry.method, uncompressedSize, crc32, end: packed.append(entry.compressed) });
-      continue;
-    }
-    const data = inflateZipEntry(entry, inflateUpTo);
-    batch.push(
-      typeof data === 'string'
-        ? { name, unreadable: data }
-        : { name, method: METHOD_STORED, uncompressedSize, crc32, end: packed.append(data) },
-    );
+    const { name, method, uncompressedSize, crc32 } = entry;
+    batch.push({ name, method, uncompressedSize, crc32, end: packed.append(entry.compressed) });
   }
   return batch.length === 0 ? undefined : { entries: batch, bytes: packed.arrayBuffer() };
 }
@@ -135,6 +122,8 @@ interface Reader {
   send(batch: Omit<ParseRequest, 'reader' | 'spare'>): void;
   /** a request buffer the thread gave back, to fill with the next batch */
   spare(): ArrayBuffer | undefined;
+  /** a reply buffer, for a batch parsed on this thread */
+  spareReply(): ArrayBuffer | undefined;
   /** hands a reply's buffers back once its items were taken: its JSON was copied out as strings */
   recycle(reply: ParseReply): void;
   /** batches sent to the thread (by any reader) that it has not finished yet */
@@ -208,6 +197,7 @@ class ParseThread {
         this.#sent++;
       },
       spare: () => this.#spareRequests.pop(),
+      spareReply: () => this.#spareReplies.pop(),
       recycle: (reply) => {
         if (this.#spareRequests.length < MAX_IN_FLIGHT) this.#spareRequests.push(reply.spare);
         if (this.#spareReplies.length < MAX_IN_FLIGHT) this.#spareReplies.push(reply.json);
