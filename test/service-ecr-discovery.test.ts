@@ -1,11 +1,17 @@
 /**
- * ECR discovery through DescribeRepositories / DescribeImages. AWS cannot be reached from these
- * machines: the ECR client is replaced by aws-sdk-client-mock, which answers as ECR documents.
+ * ECR discovery through DescribeRepositories / DescribeImages, in the registry's account or through
+ * an assumed IAM role. AWS cannot be reached from these machines: the ECR and STS clients are
+ * replaced by aws-sdk-client-mock, which answers as ECR and STS document.
  */
 import * as ecr from '@aws-sdk/client-ecr';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { forgetEcrCredentials } from '../src/image/registry/ecr.ts';
+import { forgetAssumedRoles, resolveCredentials } from '../src/image/registry/index.ts';
 import { discover } from '../src/service/runtime/discovery.ts';
+import { discoverEcr } from '../src/service/runtime/ecr-discovery.ts';
+import { registryAccess } from '../src/service/runtime/registry-access.ts';
 import { createSqliteQueue } from '../src/service/runtime/sqlite-queue.ts';
 import { openRuntimeHarness, type RuntimeHarness, T0 } from '../src/service/runtime/testing.ts';
 import { dialects, digestOf, type TestDatabase } from '../src/service/store/testing.ts';
@@ -13,6 +19,7 @@ import type { Registry } from '../src/service/store/types.ts';
 
 const ACCOUNT = '123456789012';
 const ecrMock = mockClient(ecr.ECRClient);
+const stsMock = mockClient(STSClient);
 const loadEcr = async () => ecr;
 
 interface FakeImage {
@@ -21,13 +28,24 @@ interface FakeImage {
   pushedAt: Date;
 }
 
-/** DescribeImages answered one image per page, so pagination is exercised */
-function serve(repositories: Record<string, FakeImage[]>) {
+/**
+ * DescribeImages answered one image per page, so pagination is exercised. With `signers`, each call
+ * records the access key the client would sign it with (only for clients given credentials: asking
+ * a default-chain client would go looking for instance metadata).
+ */
+function serve(repositories: Record<string, FakeImage[]>, signers?: string[]) {
   ecrMock.reset();
-  ecrMock.on(ecr.DescribeRepositoriesCommand).resolves({
-    repositories: Object.keys(repositories).map((repositoryName) => ({ repositoryName, registryId: ACCOUNT })),
+  const signer = async (getClient: () => ecr.ECRClient) => {
+    if (signers !== undefined) signers.push((await getClient().config.credentials()).accessKeyId);
+  };
+  ecrMock.on(ecr.DescribeRepositoriesCommand).callsFake(async (_input, getClient) => {
+    await signer(getClient);
+    return {
+      repositories: Object.keys(repositories).map((repositoryName) => ({ repositoryName, registryId: ACCOUNT })),
+    };
   });
-  ecrMock.on(ecr.DescribeImagesCommand).callsFake((input: ecr.DescribeImagesCommandInput) => {
+  ecrMock.on(ecr.DescribeImagesCommand).callsFake(async (input: ecr.DescribeImagesCommandInput, getClient) => {
+    await signer(getClient);
     const images = repositories[input.repositoryName ?? ''] ?? [];
     const at = Number(input.nextToken ?? 0);
     const image = images[at];
@@ -73,6 +91,9 @@ describe.each(dialects)('ECR discovery on $name', (dialect) => {
   });
   afterEach(async () => {
     ecrMock.reset();
+    stsMock.reset();
+    forgetAssumedRoles();
+    forgetEcrCredentials();
     if (dialect.skipReason !== undefined) return;
     await harness.close();
     await database.cleanup();
@@ -104,6 +125,8 @@ describe.each(dialects)('ECR discovery on $name', (dialect) => {
     expect(ecrMock.commandCalls(ecr.DescribeRepositoriesCommand)[0]?.args[0].input).toMatchObject({
       registryId: ACCOUNT,
     });
+    // no role on the registry: the default chain's own identity, no STS
+    expect(stsMock.calls()).toHaveLength(0);
 
     // latest moves to a new image, the old one is deleted from ECR
     serve({
@@ -133,5 +156,145 @@ describe.each(dialects)('ECR discovery on $name', (dialect) => {
     expect(result).toMatchObject({ repositories: 1, tags: 1, queued: 1 });
     expect(await database.store.getImages(digestOf(2))).toEqual([]);
     expect(ecrMock.commandCalls(ecr.DescribeRepositoriesCommand)).toHaveLength(0);
+  });
+});
+
+const ROLE_ACCOUNT = '210987654321';
+const ROLE = `arn:aws:iam::${ROLE_ACCOUNT}:role/vigil-reader`;
+const HOUR = 3_600_000;
+
+/** an AssumeRole answer whose session ends at `expiresAt` */
+const session = (key: string, expiresAt: Date) => ({
+  Credentials: {
+    AccessKeyId: `ASIA${key}`,
+    SecretAccessKey: `secret-${key}`,
+    SessionToken: `token-${key}`,
+    Expiration: expiresAt,
+  },
+});
+
+describe.each(dialects)('ECR discovery through an assumed role on $name', (dialect) => {
+  const run = dialect.skipReason === undefined ? it : it.skip;
+  let database: TestDatabase;
+  let harness: RuntimeHarness;
+  let registry: Registry;
+
+  beforeEach(async () => {
+    if (dialect.skipReason !== undefined) return;
+    database = await dialect.open();
+    harness = await openRuntimeHarness(database);
+    // another account, reached through a role its owners created for Vigil
+    registry = await database.store.createRegistry(
+      {
+        name: 'payments-ecr',
+        url: `https://${ROLE_ACCOUNT}.dkr.ecr.eu-central-1.amazonaws.com`,
+        kind: 'ecr',
+        region: 'eu-central-1',
+        awsAccountId: ROLE_ACCOUNT,
+        awsRoleArn: ROLE,
+      },
+      T0,
+    );
+  });
+  afterEach(async () => {
+    ecrMock.reset();
+    stsMock.reset();
+    forgetAssumedRoles();
+    forgetEcrCredentials();
+    if (dialect.skipReason !== undefined) return;
+    await harness.close();
+    await database.cleanup();
+  });
+
+  const config = () =>
+    database.store.createConfig({ region: 'eu-central-1', registry: ROLE_ACCOUNT, repositoryPattern: 'pay/*' }, T0);
+
+  run('assumes the role in the registry region and sends every ECR call with its credentials', async () => {
+    stsMock.on(AssumeRoleCommand).resolves(session('PAY', new Date(T0.getTime() + HOUR)));
+    const signers: string[] = [];
+    serve({ 'pay/api': [{ digest: digestOf(1), tags: ['v1'], pushedAt: T0 }] }, signers);
+    const result = await discover(harness.ctx, await config(), createSqliteQueue(harness.ctx), loadEcr);
+    expect(result).toMatchObject({ repositories: 1, queued: 1 });
+    expect(stsMock.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input)).toEqual([
+      { RoleArn: ROLE, RoleSessionName: 'vigil' },
+    ]);
+    expect(await stsMock.call(0).thisValue.config.region()).toBe('eu-central-1');
+    expect(await ecrMock.call(0).thisValue.config.region()).toBe('eu-central-1');
+    // DescribeRepositories, then DescribeImages for pay/api
+    expect(signers).toEqual(['ASIAPAY', 'ASIAPAY']);
+  });
+
+  run('reuses the session while it lasts and assumes the role again before it expires', async () => {
+    stsMock
+      .on(AssumeRoleCommand)
+      .resolvesOnce(session('FIRST', new Date(T0.getTime() + HOUR)))
+      .resolves(session('SECOND', new Date(T0.getTime() + 3 * HOUR)));
+    const signers: string[] = [];
+    serve({ 'pay/api': [{ digest: digestOf(1), tags: ['v1'], pushedAt: T0 }] }, signers);
+    const queue = createSqliteQueue(harness.ctx);
+    const watched = await config();
+    await discover(harness.ctx, watched, queue, loadEcr);
+    harness.setNow(new Date(T0.getTime() + 30 * 60_000));
+    await discover(harness.ctx, watched, queue, loadEcr);
+    expect(stsMock.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+    // 55 minutes in: less than 10 minutes left on the first session
+    harness.setNow(new Date(T0.getTime() + 55 * 60_000));
+    await discover(harness.ctx, watched, queue, loadEcr);
+    expect(stsMock.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+    expect(signers).toEqual(['ASIAFIRST', 'ASIAFIRST', 'ASIAFIRST', 'ASIAFIRST', 'ASIASECOND', 'ASIASECOND']);
+  });
+
+  run(
+    'a refused AssumeRole fails discovery of that registry, naming it and the role, before any ECR call',
+    async () => {
+      const denied = Object.assign(
+        new Error(`User: arn:aws:iam::${ACCOUNT}:user/vigil is not authorized to perform: sts:AssumeRole`),
+        { name: 'AccessDenied' },
+      );
+      stsMock.on(AssumeRoleCommand).rejects(denied);
+      serve({ 'pay/api': [{ digest: digestOf(1), tags: ['v1'], pushedAt: T0 }] });
+      const failure = discover(harness.ctx, await config(), createSqliteQueue(harness.ctx), loadEcr);
+      await expect(failure).rejects.toMatchObject({
+        code: 'VIGIL_REGISTRY_DENIED',
+        message: `AWS refused sts:AssumeRole of ${ROLE} for registry payments-ecr (AccessDenied)`,
+      });
+      expect(ecrMock.calls()).toHaveLength(0);
+      expect(await database.store.getImages(digestOf(1))).toEqual([]);
+    },
+  );
+
+  run('says the optional STS SDK is missing', async () => {
+    const missing = () =>
+      Promise.reject(Object.assign(new Error('Cannot find package'), { code: 'ERR_MODULE_NOT_FOUND' }));
+    const failure = discoverEcr(
+      harness.ctx,
+      await config(),
+      registry,
+      createSqliteQueue(harness.ctx),
+      () => true,
+      loadEcr,
+      missing,
+    );
+    await expect(failure).rejects.toMatchObject({
+      code: 'VIGIL_AWS_SDK_MISSING',
+      message: expect.stringContaining('@aws-sdk/client-sts'),
+    });
+  });
+
+  run("a scan's registry login assumes the same role", async () => {
+    stsMock.on(AssumeRoleCommand).resolves(session('PAY', new Date(T0.getTime() + HOUR)));
+    ecrMock.on(ecr.GetAuthorizationTokenCommand).callsFake(async (_input, getClient: () => ecr.ECRClient) => {
+      const identity = await getClient().config.credentials();
+      const token = Buffer.from(`AWS:${identity.accessKeyId}`).toString('base64');
+      return { authorizationData: [{ authorizationToken: token, expiresAt: new Date(T0.getTime() + 12 * HOUR) }] };
+    });
+    const access = registryAccess(harness.ctx, registry);
+    expect(access.options).toMatchObject({ awsRoleArn: ROLE, awsRegion: 'eu-central-1' });
+    const login = await resolveCredentials(access.host, { ...access.options, env: {}, dockerConfig: '/nonexistent' });
+    expect(login).toEqual({ username: 'AWS', password: 'ASIAPAY', origin: 'aws-ecr' });
+    expect(stsMock.commandCalls(AssumeRoleCommand)[0]?.args[0].input).toEqual({
+      RoleArn: ROLE,
+      RoleSessionName: 'vigil',
+    });
   });
 });

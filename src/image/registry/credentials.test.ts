@@ -2,13 +2,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { forgetAssumedRoles } from './aws-assume-role.ts';
 import { RegistryClient } from './client.ts';
 import { normalizeAuthKey, resolveCredentials } from './credentials.ts';
 import { ecrCredentials, forgetEcrCredentials, parseEcrHost } from './ecr.ts';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
+// one stub per client class and file: a second mockClient(ECRClient) would replace the first
+const ecr = mockClient(ECRClient);
+const sts = mockClient(STSClient);
 let dir: string;
 let config: string;
 
@@ -23,6 +28,7 @@ beforeAll(async () => {
         'ghcr.io': { username: 'gh', password: 'ghpass' },
         'http://localhost:5000/v2/': { auth: b64('local:pw') },
         'broken.example': { auth: '!!!' },
+        '123456789012.dkr.ecr.ap-south-1.amazonaws.com': { auth: b64('AWS:stale-docker-login') },
         'empty.example': {},
       },
       credsStore: 'desktop',
@@ -82,7 +88,6 @@ describe('resolveCredentials', () => {
 });
 
 describe('AWS ECR', () => {
-  const ecr = mockClient(ECRClient);
   afterEach(() => {
     ecr.reset();
     forgetEcrCredentials();
@@ -119,11 +124,11 @@ describe('AWS ECR', () => {
       .resolves({ authorizationData: [{ authorizationToken: b64('AWS:second'), expiresAt }] });
     let clock = Date.UTC(2030, 0, 1, 0);
     const now = () => clock;
-    expect(await ecrCredentials(host, undefined, now)).toEqual({ username: 'AWS', password: 'first' });
+    expect(await ecrCredentials(host, { now })).toEqual({ username: 'AWS', password: 'first' });
     clock = Date.UTC(2030, 0, 1, 11, 49);
-    expect(await ecrCredentials(host, undefined, now)).toEqual({ username: 'AWS', password: 'first' });
+    expect(await ecrCredentials(host, { now })).toEqual({ username: 'AWS', password: 'first' });
     clock = Date.UTC(2030, 0, 1, 11, 51);
-    expect(await ecrCredentials(host, undefined, now)).toEqual({ username: 'AWS', password: 'second' });
+    expect(await ecrCredentials(host, { now })).toEqual({ username: 'AWS', password: 'second' });
     expect(ecr.commandCalls(GetAuthorizationTokenCommand)).toHaveLength(2);
   });
 
@@ -173,6 +178,130 @@ describe('AWS ECR', () => {
     ).rejects.toMatchObject({
       code: 'VIGIL_AWS_SDK_MISSING',
       message: expect.stringContaining('@aws-sdk/client-ecr'),
+    });
+  });
+});
+
+describe('AWS ECR through an assumed role', () => {
+  afterEach(() => {
+    ecr.reset();
+    sts.reset();
+    forgetEcrCredentials();
+    forgetAssumedRoles();
+  });
+  const host = '123456789012.dkr.ecr.us-west-2.amazonaws.com';
+  const role = 'arn:aws:iam::123456789012:role/vigil-reader';
+  const T0 = Date.UTC(2030, 0, 1, 0);
+  const HOUR = 3_600_000;
+  const assumed = (key: string, expiresAt: number) => ({
+    Credentials: {
+      AccessKeyId: `ASIA${key}`,
+      SecretAccessKey: `secret-${key}`,
+      SessionToken: `token-${key}`,
+      Expiration: new Date(expiresAt),
+    },
+  });
+  /** GetAuthorizationToken answers with the access key it was signed with, as its password */
+  const tokenPerIdentity = (expiresAt: Date) =>
+    ecr.on(GetAuthorizationTokenCommand).callsFake(async (_input, getClient) => {
+      const identity = await getClient().config.credentials();
+      return { authorizationData: [{ authorizationToken: b64(`AWS:${identity.accessKeyId}`), expiresAt }] };
+    });
+
+  it('assumes the role, then asks GetAuthorizationToken with its credentials', async () => {
+    sts.on(AssumeRoleCommand).resolves(assumed('ROLE', T0 + HOUR));
+    tokenPerIdentity(new Date(T0 + 12 * HOUR));
+    const login = await resolveCredentials(host, { awsRoleArn: role, env: {}, dockerConfig: '/nonexistent' });
+    expect(login).toEqual({ username: 'AWS', password: 'ASIAROLE', origin: 'aws-ecr' });
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input)).toEqual([
+      { RoleArn: role, RoleSessionName: 'vigil' },
+    ]);
+    expect(await sts.call(0).thisValue.config.region()).toBe('us-west-2');
+    const ecrClient = ecr.call(0).thisValue as ECRClient;
+    expect(await ecrClient.config.credentials()).toMatchObject({
+      accessKeyId: 'ASIAROLE',
+      secretAccessKey: 'secret-ROLE',
+      sessionToken: 'token-ROLE',
+    });
+  });
+
+  it('calls STS in the region given for the registry', async () => {
+    sts.on(AssumeRoleCommand).resolves(assumed('ROLE', T0 + HOUR));
+    tokenPerIdentity(new Date(T0 + 12 * HOUR));
+    await ecrCredentials(host, { roleArn: role, region: 'us-gov-west-1', now: () => T0 });
+    expect(await sts.call(0).thisValue.config.region()).toBe('us-gov-west-1');
+    expect(await ecr.call(0).thisValue.config.region()).toBe('us-west-2');
+  });
+
+  it('assumes nothing without a role', async () => {
+    ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [{ authorizationToken: b64('AWS:chain') }] });
+    expect(await resolveCredentials(host, { env: {}, dockerConfig: '/nonexistent' })).toMatchObject({
+      password: 'chain',
+    });
+    expect(sts.calls()).toHaveLength(0);
+  });
+
+  it('a role on the registry wins over a docker login for its host; without one the docker config does', async () => {
+    const stale = '123456789012.dkr.ecr.ap-south-1.amazonaws.com';
+    sts.on(AssumeRoleCommand).resolves(assumed('ROLE', T0 + HOUR));
+    tokenPerIdentity(new Date(T0 + 12 * HOUR));
+    expect(await resolveCredentials(stale, { env: {}, dockerConfig: config })).toMatchObject({
+      password: 'stale-docker-login',
+    });
+    expect(await resolveCredentials(stale, { awsRoleArn: role, env: {}, dockerConfig: config })).toMatchObject({
+      password: 'ASIAROLE',
+      origin: 'aws-ecr',
+    });
+  });
+
+  it('keeps one login per host and role: two registries on one host do not share it', async () => {
+    const other = 'arn:aws:iam::123456789012:role/vigil-other';
+    sts
+      .on(AssumeRoleCommand)
+      .callsFake((input: { RoleArn: string }) => assumed(input.RoleArn === role ? 'READER' : 'OTHER', T0 + HOUR));
+    tokenPerIdentity(new Date(T0 + 12 * HOUR));
+    const now = () => T0;
+    expect(await ecrCredentials(host, { roleArn: role, now })).toEqual({ username: 'AWS', password: 'ASIAREADER' });
+    expect(await ecrCredentials(host, { roleArn: other, now })).toEqual({ username: 'AWS', password: 'ASIAOTHER' });
+    expect(await ecrCredentials(host, { roleArn: role, now })).toEqual({ username: 'AWS', password: 'ASIAREADER' });
+    expect(ecr.commandCalls(GetAuthorizationTokenCommand)).toHaveLength(2);
+  });
+
+  it('logs in again with a renewed session once the login lapses', async () => {
+    // the session lasts an hour, the ECR token 12: the token is kept, and the next login needs a new session
+    sts
+      .on(AssumeRoleCommand)
+      .resolvesOnce(assumed('FIRST', T0 + HOUR))
+      .resolves(assumed('SECOND', T0 + 13 * HOUR));
+    tokenPerIdentity(new Date(T0 + 12 * HOUR));
+    let clock = T0;
+    const options = { roleArn: role, now: () => clock };
+    expect((await ecrCredentials(host, options)).password).toBe('ASIAFIRST');
+    clock = T0 + 2 * HOUR;
+    expect((await ecrCredentials(host, options)).password).toBe('ASIAFIRST');
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+    clock = T0 + 12 * HOUR;
+    expect((await ecrCredentials(host, options)).password).toBe('ASIASECOND');
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+  });
+
+  it('a refused AssumeRole names the registry and the role, and ECR is never asked', async () => {
+    sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }));
+    await expect(
+      resolveCredentials(host, { awsRoleArn: role, env: {}, dockerConfig: '/nonexistent' }),
+    ).rejects.toMatchObject({
+      code: 'VIGIL_REGISTRY_DENIED',
+      message: `AWS refused sts:AssumeRole of ${role} for registry ${host} (AccessDenied)`,
+    });
+    expect(ecr.calls()).toHaveLength(0);
+  });
+
+  it('a GetAuthorizationToken refused to the role says which role', async () => {
+    sts.on(AssumeRoleCommand).resolves(assumed('ROLE', T0 + HOUR));
+    ecr.on(GetAuthorizationTokenCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    await expect(ecrCredentials(host, { roleArn: role, now: () => T0 })).rejects.toMatchObject({
+      code: 'VIGIL_REGISTRY_DENIED',
+      message: `AWS refused ecr:GetAuthorizationToken for ${host} as ${role} (AccessDeniedException)`,
     });
   });
 });

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER_HUB_REGISTRY } from '../reference.ts';
+import type { LoadStsSdk } from './aws-assume-role.ts';
 import { ecrCredentials, isEcrRegistry, type LoadEcrSdk } from './ecr.ts';
 
 export interface Credentials {
@@ -14,8 +15,14 @@ export interface CredentialOptions {
   readonly password?: string;
   readonly dockerConfig?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** ECR: the IAM role to log in as (a stored registry's awsRoleArn) */
+  readonly awsRoleArn?: string;
+  /** ECR: the region STS is called in for awsRoleArn; default the host's */
+  readonly awsRegion?: string;
   /** replaced in tests; defaults to `import('@aws-sdk/client-ecr')` */
   readonly loadEcrSdk?: LoadEcrSdk;
+  /** replaced in tests; defaults to `import('@aws-sdk/client-sts')` */
+  readonly loadStsSdk?: LoadStsSdk;
 }
 
 /** Where credentials came from; logged and shown in messages instead of the secret itself. */
@@ -93,7 +100,9 @@ export async function dockerConfigCredentials(path: string, registry: string): P
 /**
  * The credentials to present to `registry`, first found wins: explicit options, the
  * VIGIL_REGISTRY_USERNAME/VIGIL_REGISTRY_PASSWORD environment, docker config.json, and for ECR hosts
- * a token from the AWS SDK's standard credential chain. `undefined` means anonymous.
+ * a token from the AWS SDK's standard credential chain. An ECR host with `awsRoleArn` goes to AWS
+ * right after explicit options: the role was named for this registry, and a docker config entry for
+ * an ECR host is usually a stale `docker login`. `undefined` means anonymous.
  */
 export async function resolveCredentials(
   registry: string,
@@ -102,6 +111,8 @@ export async function resolveCredentials(
   if (options.username !== undefined && options.password !== undefined) {
     return { username: options.username, password: options.password, origin: 'options' };
   }
+  const ecr = isEcrRegistry(registry);
+  if (ecr && options.awsRoleArn !== undefined) return ecrLogin(registry, options);
   const env = options.env ?? process.env;
   const envUser = env.VIGIL_REGISTRY_USERNAME;
   const envPassword = env.VIGIL_REGISTRY_PASSWORD;
@@ -110,8 +121,16 @@ export async function resolveCredentials(
   }
   const fromConfig = await dockerConfigCredentials(dockerConfigPath(options), registry);
   if (fromConfig !== undefined) return { ...fromConfig, origin: 'docker-config' };
-  if (isEcrRegistry(registry)) {
-    return { ...(await ecrCredentials(registry, options.loadEcrSdk)), origin: 'aws-ecr' };
-  }
+  if (ecr) return ecrLogin(registry, options);
   return undefined;
+}
+
+async function ecrLogin(registry: string, options: CredentialOptions): Promise<ResolvedCredentials> {
+  const login = await ecrCredentials(registry, {
+    ...(options.awsRoleArn !== undefined && { roleArn: options.awsRoleArn }),
+    ...(options.awsRegion !== undefined && { region: options.awsRegion }),
+    ...(options.loadEcrSdk !== undefined && { loadEcrSdk: options.loadEcrSdk }),
+    ...(options.loadStsSdk !== undefined && { loadStsSdk: options.loadStsSdk }),
+  });
+  return { ...login, origin: 'aws-ecr' };
 }

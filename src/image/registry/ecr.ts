@@ -1,10 +1,12 @@
 import { VigilError } from '../../core/errors.ts';
+import { assumedRoleProvider, type LoadStsSdk } from './aws-assume-role.ts';
 
 /**
  * AWS ECR: registries `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]` take the user "AWS" and a
  * 12-hour password from ecr:GetAuthorizationToken. The SDK is an optional dependency, loaded only
  * when an ECR host is scanned, and it finds AWS credentials through its standard chain (env,
- * shared config/SSO, web identity, container and instance metadata).
+ * shared config/SSO, web identity, container and instance metadata). A registry that names an IAM
+ * role logs in with that role's temporary credentials (aws-assume-role.ts).
  */
 
 export type EcrSdk = Pick<typeof import('@aws-sdk/client-ecr'), 'ECRClient' | 'GetAuthorizationTokenCommand'>;
@@ -45,20 +47,35 @@ export function forgetEcrCredentials(): void {
   logins.clear();
 }
 
-/** The "AWS" login for an ECR registry, cached per registry until shortly before it expires. */
+export interface EcrLoginOptions {
+  /** IAM role assumed (STS AssumeRole) before GetAuthorizationToken; absent: the default chain's identity */
+  readonly roleArn?: string;
+  /** where STS is called; default the region in the host name */
+  readonly region?: string;
+  /** replaced in tests; default `import('@aws-sdk/client-ecr')` */
+  readonly loadEcrSdk?: LoadEcrSdk;
+  /** replaced in tests; default `import('@aws-sdk/client-sts')` */
+  readonly loadStsSdk?: LoadStsSdk;
+  readonly now?: () => number;
+}
+
+/**
+ * The "AWS" login for an ECR registry, cached per registry and role until shortly before it
+ * expires: two registries on one host with different roles may see different repositories.
+ */
 export async function ecrCredentials(
   registry: string,
-  load: LoadEcrSdk = loadSdk,
-  now: () => number = Date.now,
+  options: EcrLoginOptions = {},
 ): Promise<{ username: string; password: string }> {
-  const key = registry.toLowerCase();
+  const now = options.now ?? Date.now;
+  const key = `${registry.toLowerCase()}\n${options.roleArn ?? ''}`;
   const cached = logins.get(key);
   if (cached !== undefined) {
     const login = await cached.catch(() => undefined);
     if (login !== undefined && login.expiresAt > now()) return login.credentials;
     if (logins.get(key) === cached) logins.delete(key);
   }
-  const pending = login(registry, load, now);
+  const pending = login(registry, options, now);
   logins.set(key, pending);
   pending.catch(() => {
     if (logins.get(key) === pending) logins.delete(key);
@@ -66,14 +83,14 @@ export async function ecrCredentials(
   return (await pending).credentials;
 }
 
-async function login(registry: string, load: LoadEcrSdk, now: () => number): Promise<CachedLogin> {
+async function login(registry: string, options: EcrLoginOptions, now: () => number): Promise<CachedLogin> {
   const host = parseEcrHost(registry);
   if (host === undefined) {
     throw new VigilError('VIGIL_INTERNAL', `${registry} is not an ECR registry`, { registry });
   }
   let sdk: EcrSdk;
   try {
-    sdk = await load();
+    sdk = await (options.loadEcrSdk ?? loadSdk)();
   } catch (err) {
     if (!isModuleMissing(err)) throw err;
     throw new VigilError(
@@ -82,7 +99,19 @@ async function login(registry: string, load: LoadEcrSdk, now: () => number): Pro
       { registry },
     );
   }
-  const client = new sdk.ECRClient({ region: host.region });
+  const credentials =
+    options.roleArn === undefined
+      ? undefined
+      : assumedRoleProvider({
+          roleArn: options.roleArn,
+          region: options.region ?? host.region,
+          registry,
+          now,
+          ...(options.loadStsSdk !== undefined && { loadSts: options.loadStsSdk }),
+        });
+  // a refused AssumeRole surfaces as itself, naming the role, before ECR is asked anything
+  if (credentials !== undefined) await credentials();
+  const client = new sdk.ECRClient({ region: host.region, ...(credentials !== undefined && { credentials }) });
   try {
     const answer = await client.send(new sdk.GetAuthorizationTokenCommand({}));
     const data = answer.authorizationData?.[0];
@@ -101,16 +130,17 @@ async function login(registry: string, load: LoadEcrSdk, now: () => number): Pro
     };
   } catch (err) {
     if (err instanceof VigilError) throw err;
-    throw ecrError(registry, err);
+    throw ecrError(registry, options.roleArn, err);
   } finally {
     client.destroy();
   }
 }
 
-function ecrError(registry: string, err: unknown): VigilError {
+function ecrError(registry: string, roleArn: string | undefined, err: unknown): VigilError {
   const name = (err as { name?: unknown } | null)?.name;
   const errorName = typeof name === 'string' ? name : 'Error';
-  const context = { registry, awsError: errorName };
+  const context = { registry, awsError: errorName, ...(roleArn !== undefined && { roleArn }) };
+  const as = roleArn === undefined ? '' : ` as ${roleArn}`;
   if (errorName === 'CredentialsProviderError') {
     return new VigilError(
       'VIGIL_REGISTRY_UNAUTHORIZED',
@@ -122,14 +152,14 @@ function ecrError(registry: string, err: unknown): VigilError {
   if (/AccessDenied|UnrecognizedClient|InvalidSignature|ExpiredToken/.test(errorName)) {
     return new VigilError(
       'VIGIL_REGISTRY_DENIED',
-      `AWS refused ecr:GetAuthorizationToken for ${registry} (${errorName})`,
+      `AWS refused ecr:GetAuthorizationToken for ${registry}${as} (${errorName})`,
       context,
       { cause: err },
     );
   }
   return new VigilError(
     'VIGIL_REGISTRY_UNREACHABLE',
-    `cannot get an ECR token for ${registry} (${errorName})`,
+    `cannot get an ECR token for ${registry}${as} (${errorName})`,
     context,
     { cause: err },
   );

@@ -1,4 +1,5 @@
 import { VigilError } from '../../core/errors.ts';
+import { assumedRoleProvider, type LoadStsSdk } from '../../image/registry/index.ts';
 import { globToRegExp } from '../notify/filter.ts';
 import type { Registry, ScanConfig } from '../store/types.ts';
 import type { RuntimeContext } from './context.ts';
@@ -28,9 +29,10 @@ interface EcrImage {
  * Discovery for an `ecr` registry through the ECR API instead of the OCI catalog:
  * DescribeRepositories (names) and DescribeImages, which also give untagged digests and
  * imagePushedAt, the start of the scan window for production registries. Credentials come from the
- * AWS SDK's default chain in the registry's region. DescribeImages lists every image, so a digest it
- * no longer lists was deleted: archived without resolve events. Untagged images are tracked by
- * digest when the config takes every tag (no tag list, no filter).
+ * AWS SDK's default chain in the registry's region or, when the registry names an IAM role, are
+ * that role's (STS AssumeRole, cached and renewed before they expire). DescribeImages lists every
+ * image, so a digest it no longer lists was deleted: archived without resolve events. Untagged
+ * images are tracked by digest when the config takes every tag (no tag list, no filter).
  */
 export async function discoverEcr(
   ctx: RuntimeContext,
@@ -39,6 +41,7 @@ export async function discoverEcr(
   queue: JobQueue,
   wanted: (tag: string) => boolean,
   load: LoadEcr = loadEcr,
+  loadSts?: LoadStsSdk,
 ): Promise<DiscoveryResult> {
   if (registry.region === undefined || registry.awsAccountId === undefined) {
     throw new VigilError('VIGIL_USAGE', `ECR registry ${registry.name} needs a region and an account id`, {
@@ -58,7 +61,19 @@ export async function discoverEcr(
       },
     );
   }
-  const client = new sdk.ECRClient({ region: registry.region });
+  const credentials =
+    registry.awsRoleArn === undefined
+      ? undefined
+      : assumedRoleProvider({
+          roleArn: registry.awsRoleArn,
+          region: registry.region,
+          registry: registry.name,
+          now: () => ctx.now().getTime(),
+          ...(loadSts !== undefined && { loadSts }),
+        });
+  // a refused AssumeRole fails this registry's discovery with the role named, before any ECR call
+  if (credentials !== undefined) await credentials();
+  const client = new sdk.ECRClient({ region: registry.region, ...(credentials !== undefined && { credentials }) });
   const registryId = registry.awsAccountId;
   const takesUntagged = config.tags === null && config.tagFilter === undefined;
   try {

@@ -1,6 +1,5 @@
 import { VigilError } from '../../core/errors.ts';
-import type { SourceOptions } from '../../image/index.ts';
-import { RegistryClient } from '../../image/registry/index.ts';
+import { RegistryClient, type RegistrySourceOptions } from '../../image/registry/index.ts';
 import type { Registry } from '../store/types.ts';
 import type { RuntimeContext } from './context.ts';
 
@@ -14,7 +13,8 @@ const CREDENTIALS_PURPOSE = 'registry-credentials';
 export interface RegistryAccess {
   /** host[:port], as an image reference names the registry */
   readonly host: string;
-  readonly options: SourceOptions;
+  /** SourceOptions plus the registry client's own (an ECR registry's role) */
+  readonly options: RegistrySourceOptions;
   client(): RegistryClient;
 }
 
@@ -27,16 +27,29 @@ export function registryAccess(ctx: RuntimeContext, registry: Registry): Registr
       registryId: registry.id,
     });
   }
-  const options: SourceOptions = {
+  const options: RegistrySourceOptions = {
     // a registry stored as http:// is one the operator chose to reach without TLS
     insecure: url.protocol === 'http:',
     ...credentialsOf(ctx, registry),
+    ...ecrRoleOf(registry),
     ...ctx.sourceOptions?.(registry),
   };
   return {
     host: url.host,
     options,
     client: () => new RegistryClient(url.host, options),
+  };
+}
+
+/**
+ * A registry with a role logs in to ECR as that role (STS AssumeRole in the registry's region);
+ * the registry client consults the role only for ECR hosts.
+ */
+function ecrRoleOf(registry: Registry): { awsRoleArn?: string; awsRegion?: string } {
+  if (registry.awsRoleArn === undefined) return {};
+  return {
+    awsRoleArn: registry.awsRoleArn,
+    ...(registry.region !== undefined && { awsRegion: registry.region }),
   };
 }
 
