@@ -1,5 +1,5 @@
 import { osvRow } from '../../osv-row.ts';
-import { inflateZipEntries } from '../../zip-reader.ts';
+import { inflateZipEntries, releaseInflated } from '../../zip-reader.ts';
 import { parseOsvRecord } from './record.ts';
 import { type ParsedItem, type ParseReply, type ParseRequest, TransferBuffer } from './zip-thread-protocol.ts';
 
@@ -40,5 +40,6 @@ export function parseBatch(request: ParseRequest, spare: ArrayBuffer | undefined
     }
     if (reason !== undefined) items.push({ kind: 'skipped', where: `${request.label}:${entry.name}`, reason });
   }
+  releaseInflated(inflated);
   return { reader: request.reader, items, json: json.arrayBuffer(), spare: request.bytes };
 }
