@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { Inventory, Package } from '../../core/types.ts';
 import { hasUbuntuProPackages } from '../../match/distro.ts';
 import { matchInventory } from '../../match/index.ts';
-import { changedIndex, packagesHitBy } from '../store/package-index.ts';
+import { type ChangedIndex, changedIndex, packagesHitBy } from '../store/package-index.ts';
 import type { MatchApplication, PackageKey } from '../store/types.ts';
 import type { RuntimeContext } from './context.ts';
 import { subjectResolver } from './image-subject.ts';
@@ -51,24 +52,7 @@ export async function reevaluate(ctx: RuntimeContext, options: ReevaluateOptions
   let newFindings = 0;
   let resolvedFindings = 0;
 
-  const rematch = async (digests: readonly string[]) => {
-    const inventories = await ctx.store.getInventories(digests);
-    const now = ctx.now();
-    const results: MatchApplication[] = [];
-    for (const [digest, { inventory }] of inventories) {
-      if (changed === undefined) {
-        const { findings } = matchInventory(inventory, reader, { now });
-        results.push({ digest, findings, options: { complete, now } });
-        continue;
-      }
-      // A delta: only the packages a changed advisory can hit are matched again; the findings of
-      // the rest stand, since nothing they were matched against changed. Ubuntu Pro is decided on
-      // the whole inventory, as a full match decides it.
-      const packages = packagesHitBy(inventory, changed);
-      const ubuntuPro = hasUbuntuProPackages(inventory.packages);
-      const { findings } = matchInventory({ ...inventory, packages }, reader, { now, ubuntuPro });
-      results.push({ digest, findings, options: { complete, now, scope: new Set(packages.map((p) => p.purl)) } });
-    }
+  const apply = async (results: MatchApplication[]) => {
     const applied = await ctx.store.applyMatchResults(results);
     images += results.length;
     for (const [at, events] of applied.entries()) {
@@ -81,19 +65,45 @@ export async function reevaluate(ctx: RuntimeContext, options: ReevaluateOptions
     }
   };
 
-  if (changed !== undefined) {
-    if (changed.size > 0) {
-      const affected = await ctx.store.imagesAffectedBy(options.changedPackages ?? []);
-      await eachBatch(affected, rematch, options.signal);
-    }
-  } else {
+  if (changed === undefined) {
+    const rematchAll = async (digests: readonly string[]) => {
+      const now = ctx.now();
+      const results: MatchApplication[] = [];
+      for (const [digest, { inventory }] of await ctx.store.getInventories(digests)) {
+        const { findings } = matchInventory(inventory, reader, { now });
+        results.push({ digest, findings, options: { complete, now } });
+      }
+      await apply(results);
+    };
     let after: string | undefined;
     for (;;) {
       const page = await ctx.queries.inventoriedDigests(after, PAGE);
-      await eachBatch(page, rematch, options.signal);
+      await eachBatch(page, rematchAll, options.signal);
       if (page.length < PAGE) break;
       after = page.at(-1);
     }
+  } else if (changed.size > 0) {
+    // A delta: in each image holding a changed package, only the packages a changed advisory can hit
+    // are matched again (read from the package index, not the whole inventory); the findings of the
+    // rest stand, since nothing they were matched against changed.
+    const affected = await ctx.store.affectedPackages(options.changedPackages ?? []);
+    const rematchHit = async (digests: readonly string[]) => {
+      const headers = await ctx.store.inventoryHeaders(digests);
+      const indexedBefore = digests.filter((d) => affected.get(d) === null || !headers.has(d));
+      const whole = indexedBefore.length === 0 ? new Map() : await ctx.store.getInventories(indexedBefore);
+      const now = ctx.now();
+      const results: MatchApplication[] = [];
+      for (const digest of digests) {
+        const hit = hitInventory(affected.get(digest), headers.get(digest), whole.get(digest)?.inventory, changed);
+        if (hit === undefined) continue;
+        const { inventory, ubuntuPro } = hit;
+        const { findings } = matchInventory(inventory, reader, { now, ubuntuPro });
+        const scope = new Set(inventory.packages.map((p) => p.purl));
+        results.push({ digest, findings, options: { complete, now, scope } });
+      }
+      await apply(results);
+    };
+    await eachBatch([...affected.keys()].sort(), rematchHit, options.signal);
   }
   return { runId, images, newFindings, resolvedFindings, complete };
 }
@@ -126,4 +136,33 @@ async function eachBatch(
   };
   const batches = Math.ceil(digests.length / BATCH);
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batches) }, worker));
+}
+
+/**
+ * The inventory a delta matches for one image: its header with the packages the index gave for the
+ * changed keys (each package once), or, for an image indexed before the index carried packages,
+ * the whole inventory filtered to them. Ubuntu Pro is decided on the whole inventory, as a full
+ * match decides it. Undefined when the inventory is gone.
+ */
+function hitInventory(
+  indexed: readonly string[] | null | undefined,
+  header: { header: Inventory; ubuntuPro: boolean } | undefined,
+  whole: Inventory | undefined,
+  changed: ChangedIndex,
+): { inventory: Inventory; ubuntuPro: boolean } | undefined {
+  if (whole !== undefined) {
+    const packages = packagesHitBy(whole, changed);
+    return { inventory: { ...whole, packages }, ubuntuPro: hasUbuntuProPackages(whole.packages) };
+  }
+  if (indexed === undefined || indexed === null || header === undefined) return undefined;
+  let packages = indexed.flatMap((json) => JSON.parse(json) as Package[]);
+  if (indexed.length > 1) {
+    // a package under both its binary and its source name comes twice
+    const seen = new Set<string>();
+    packages = packages.filter((pkg) => {
+      const identity = JSON.stringify(pkg);
+      return !seen.has(identity) && seen.add(identity) !== undefined;
+    });
+  }
+  return { inventory: { ...header.header, packages }, ubuntuPro: header.ubuntuPro };
 }

@@ -165,6 +165,32 @@ describe.each(dialects)('images, tags and inventories on $name', (dialect) => {
       expect(await store.imagesAffectedBy(keys)).toEqual(hits.map(digestOf));
     });
 
+    it('gives a DB delta the packages under the keys it hit, and the inventory header', async () => {
+      const digest = digestOf(1);
+      await store.upsertImage({ registryId, repository: 'app', digest }, at(0));
+      const inventory = anInventory(digest, [
+        { name: 'libssl3', sourceName: 'openssl' },
+        { name: 'openssl', sourceName: 'openssl' },
+        { name: 'zlib1g', sourceName: 'zlib' },
+        { name: 'curl', version: '7.88.1-10+deb12u5+esm1' },
+      ]);
+      await store.saveInventory(digest, inventory, 'k', at(0));
+      const [libssl3, openssl, , curl] = inventory.packages;
+      const affected = await store.affectedPackages([
+        { ecosystem: 'Debian:12', name: 'openssl' },
+        { ecosystem: 'Debian:12', name: 'libssl3' },
+      ]);
+      const arrays = (affected.get(digest) ?? []).map((json) => JSON.parse(json)).sort((a, b) => b.length - a.length);
+      // "openssl" keys both packages (one by binary and source name, one by source name); "libssl3" one
+      expect(arrays).toEqual([[libssl3, openssl], [libssl3]]);
+      expect([...(await store.affectedPackages([{ ecosystem: 'Debian', name: 'curl' }])).values()]).toEqual([
+        [JSON.stringify([curl])],
+      ]);
+      const headers = await store.inventoryHeaders([digest, digestOf(9)]);
+      expect([...headers.keys()]).toEqual([digest]);
+      expect(headers.get(digest)).toEqual({ header: { ...inventory, packages: [] }, ubuntuPro: true });
+    });
+
     it('leaves archived images out of a DB delta', async () => {
       await store.upsertImage({ registryId, repository: 'app', digest: digestOf(1) }, at(0));
       await store.saveInventory(digestOf(1), anInventory(digestOf(1), [{ name: 'curl' }]), 'k', at(0));

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { type Selectable, sql } from 'kysely';
 import { VigilError } from '../../core/errors.ts';
 import type { Inventory } from '../../core/types.ts';
-import { chunks, isUuid, type StoreContext, toDate } from './context.ts';
+import { hasUbuntuProPackages } from '../../match/distro.ts';
+import { chunks, isUuid, type StoreContext, toDate, toFlag } from './context.ts';
 import { refreshCounts } from './finding-store.ts';
-import { indexKey, packageIndexKeys } from './package-index.ts';
+import { indexKey, packageIndexEntries } from './package-index.ts';
 import type { FindingState, ImageTable } from './schema.ts';
 import type { Image, ImageInput, PackageKey, ScanConfig, TagHistoryEntry, TagRef } from './types.ts';
 
@@ -240,7 +241,10 @@ export async function tagHistory(ctx: StoreContext, ref: TagRef): Promise<TagHis
   }));
 }
 
-/** The inventory and its package index are replaced together, so a re-index never leaves stale keys. */
+/**
+ * The inventory, its package index (each key with the packages under it) and its header are
+ * replaced together, so a re-index never leaves stale keys.
+ */
 export async function saveInventory(
   ctx: StoreContext,
   digest: string,
@@ -248,7 +252,11 @@ export async function saveInventory(
   extractorKey: string,
   now: Date,
 ): Promise<void> {
-  const keys = packageIndexKeys(inventory);
+  const entries = packageIndexEntries(inventory);
+  const header = {
+    header: JSON.stringify({ ...inventory, packages: [] }),
+    ubuntu_pro: toFlag(hasUbuntuProPackages(inventory.packages)),
+  };
   await ctx.write(async (trx) => {
     const row = { extractor_key: extractorKey, inventory: JSON.stringify(inventory), created_at: now.getTime() };
     await trx
@@ -256,11 +264,23 @@ export async function saveInventory(
       .values({ digest, ...row })
       .onConflict((oc) => oc.column('digest').doUpdateSet(row))
       .execute();
+    await trx
+      .insertInto('inventory_headers')
+      .values({ digest, ...header })
+      .onConflict((oc) => oc.column('digest').doUpdateSet(header))
+      .execute();
     await trx.deleteFrom('inventory_packages').where('digest', '=', digest).execute();
-    for (const part of chunks(keys)) {
+    for (const part of chunks(entries, INDEX_ROWS_PER_INSERT)) {
       await trx
         .insertInto('inventory_packages')
-        .values(part.map((k) => ({ digest, ecosystem: k.ecosystem, name: k.name })))
+        .values(
+          part.map((e) => ({
+            digest,
+            ecosystem: e.key.ecosystem,
+            name: e.key.name,
+            packages: JSON.stringify(e.packages),
+          })),
+        )
         .execute();
     }
     await trx
@@ -270,6 +290,9 @@ export async function saveInventory(
       .execute();
   });
 }
+
+/** 4 parameters a row: well under SQLite's 32,766 and PostgreSQL's 65,535 */
+const INDEX_ROWS_PER_INSERT = 500;
 
 export async function getInventory(
   ctx: StoreContext,
@@ -304,6 +327,19 @@ export async function getInventories(
 const LOOKUP_CHUNK = 500;
 
 export async function imagesAffectedBy(ctx: StoreContext, packages: readonly PackageKey[]): Promise<string[]> {
+  return [...(await affectedPackages(ctx, packages)).keys()].sort();
+}
+
+/**
+ * What a DB delta has to re-match: each live image holding one of `packages`, with the packages it
+ * holds under those keys (JSON arrays as stored, one per key hit; a package keyed by binary and
+ * source name can be in two), or null for an image indexed before the index carried packages, whose
+ * whole inventory must then be read.
+ */
+export async function affectedPackages(
+  ctx: StoreContext,
+  packages: readonly PackageKey[],
+): Promise<Map<string, string[] | null>> {
   // grouped by ecosystem so each query is `ecosystem = ? and name in (...)`: one index range per name
   const byEcosystem = new Map<string, Set<string>>();
   for (const key of packages.map(indexKey)) {
@@ -311,13 +347,12 @@ export async function imagesAffectedBy(ctx: StoreContext, packages: readonly Pac
     names.add(key.name);
     byEcosystem.set(key.ecosystem, names);
   }
-  const digests = new Set<string>();
+  const affected = new Map<string, string[] | null>();
   for (const [ecosystem, names] of byEcosystem) {
     for (const part of chunks([...names], LOOKUP_CHUNK)) {
       const rows = await ctx.db
         .selectFrom('inventory_packages as p')
-        .select('p.digest')
-        .distinct()
+        .select(['p.digest', 'p.packages'])
         .where('p.ecosystem', '=', ecosystem)
         .where('p.name', 'in', part)
         .where((eb) =>
@@ -330,8 +365,30 @@ export async function imagesAffectedBy(ctx: StoreContext, packages: readonly Pac
           ),
         )
         .execute();
-      for (const r of rows) digests.add(r.digest);
+      for (const r of rows) {
+        const held = affected.get(r.digest);
+        if (r.packages === null || held === null) affected.set(r.digest, null);
+        else if (held === undefined) affected.set(r.digest, [r.packages]);
+        else held.push(r.packages);
+      }
     }
   }
-  return [...digests].sort();
+  return affected;
+}
+
+/** The inventories' headers (no packages) and Ubuntu Pro flags; digests stored before 0004 are absent. */
+export async function inventoryHeaders(
+  ctx: StoreContext,
+  digests: readonly string[],
+): Promise<Map<string, { header: Inventory; ubuntuPro: boolean }>> {
+  const out = new Map<string, { header: Inventory; ubuntuPro: boolean }>();
+  for (const part of chunks(digests, LOOKUP_CHUNK)) {
+    const rows = await ctx.db
+      .selectFrom('inventory_headers')
+      .select(['digest', 'header', 'ubuntu_pro'])
+      .where('digest', 'in', part)
+      .execute();
+    for (const r of rows) out.set(r.digest, { header: JSON.parse(r.header), ubuntuPro: r.ubuntu_pro === 1 });
+  }
+  return out;
 }

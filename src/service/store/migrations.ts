@@ -36,6 +36,8 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
       '0002-scan-queue': { up: (db) => ensureScanJobTable(db, dialect) },
       // notification channels (secrets sealed by the caller) and the delivery log (channel-store.ts)
       '0003-channels': { up: (db) => channelTables(db, dialect) },
+      // what a DB delta reads instead of whole inventories (image-store.ts deltaInventories)
+      '0004-delta-inventories': { up: (db) => deltaInventoryTables(db) },
     }),
   };
 }
@@ -291,4 +293,20 @@ async function channelTables(db: Kysely<any>, dialect: StoreDialect): Promise<vo
 /** a CHECK (column IN (...)) from constants, so both dialects reject a value the code never writes */
 function sqlIn(column: string, values: readonly string[]) {
   return sql`${sql.ref(column)} in (${sql.join(values.map((v) => sql.lit(v)))})`;
+}
+
+/**
+ * Each package-index row carries the packages it keys (a JSON array; NULL on rows written before
+ * this migration, whose images take the whole-inventory path), and each inventory its header: the
+ * inventory without its packages, plus whether any package is an Ubuntu Pro build.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on today's table types
+async function deltaInventoryTables(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('inventory_packages').addColumn('packages', 'text').execute();
+  await db.schema
+    .createTable('inventory_headers')
+    .addColumn('digest', 'text', (c) => c.primaryKey())
+    .addColumn('header', 'text', (c) => c.notNull())
+    .addColumn('ubuntu_pro', 'integer', (c) => c.notNull())
+    .execute();
 }

@@ -109,6 +109,8 @@ function storeOn(ctx: StoreContext): Store {
     getInventory: (digest) => images.getInventory(ctx, digest),
     getInventories: (digests) => images.getInventories(ctx, digests),
     imagesAffectedBy: (packages) => images.imagesAffectedBy(ctx, packages),
+    affectedPackages: (packages) => images.affectedPackages(ctx, packages),
+    inventoryHeaders: (digests) => images.inventoryHeaders(ctx, digests),
     applyMatchResult: (digest, found, options) => findings.applyMatchResult(ctx, digest, found, options),
     applyMatchResults: (results) => findings.applyMatchResults(ctx, results),
     archiveImage: (digest, now, scope) => findings.archiveImage(ctx, digest, now, scope),

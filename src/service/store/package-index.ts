@@ -14,12 +14,21 @@ import type { PackageKey } from './types.ts';
  * source (deb, apk).
  */
 export function packageIndexKeys(inventory: Inventory): PackageKey[] {
-  const keys = new Map<string, PackageKey>();
+  return packageIndexEntries(inventory).map((entry) => entry.key);
+}
+
+/** `packageIndexKeys` with, for each key, the inventory's packages under it (in inventory order) */
+export function packageIndexEntries(inventory: Inventory): Array<{ key: PackageKey; packages: Package[] }> {
+  const entries = new Map<string, { key: PackageKey; packages: Package[] }>();
   const target = targetOf(inventory);
   for (const pkg of inventory.packages) {
-    for (const key of keysOfPackage(pkg, target)) keys.set(keyString(key), key);
+    for (const key of keysOfPackage(pkg, target)) {
+      const entry = entries.get(keyString(key));
+      if (entry === undefined) entries.set(keyString(key), { key, packages: [pkg] });
+      else if (entry.packages.at(-1) !== pkg) entry.packages.push(pkg);
+    }
   }
-  return [...keys.values()];
+  return [...entries.values()];
 }
 
 /** changed index keys: base ecosystem -> normalised names */

@@ -90,6 +90,16 @@ export interface InventoryPackageTable {
   ecosystem: string;
   /** normalised as the vulnerability DB indexes it */
   name: string;
+  /** JSON array of the inventory's packages under this key; null on rows stored before 0004 */
+  packages: string | null;
+}
+
+export interface InventoryHeaderTable {
+  digest: string;
+  /** the inventory as JSON without its packages (`packages: []`) */
+  header: string;
+  /** 1 when a package is an Ubuntu Pro build: the matcher then also reads the Pro advisories */
+  ubuntu_pro: Flag;
 }
 
 export type FindingState = 'open' | 'resolved' | 'suppressed' | 'archived';
@@ -198,6 +208,7 @@ export interface Database {
   tag_history: TagHistoryTable;
   inventories: InventoryTable;
   inventory_packages: InventoryPackageTable;
+  inventory_headers: InventoryHeaderTable;
   findings: FindingTable;
   image_finding_counts: ImageFindingCountTable;
   finding_totals: FindingTotalTable;

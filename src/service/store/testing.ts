@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Finding, Inventory, Package, Severity } from '../../core/types.ts';
 import { openStore } from './open-store.ts';
@@ -73,6 +74,30 @@ async function openPostgresDatabase(url: string): Promise<TestDatabase> {
       }
     },
   };
+}
+
+/**
+ * Runs one SQL statement on the test database outside the store: for tests that must put the
+ * database in a state the store no longer writes (rows from an older version, say).
+ */
+export async function executeRaw(database: TestDatabase, statement: string): Promise<void> {
+  if (database.url.startsWith('sqlite://')) {
+    const db = new Database(database.url.slice('sqlite://'.length));
+    try {
+      db.exec(statement);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    await client.query(`set search_path to ${database.schema}`);
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
 
 export const dialects: readonly TestDialect[] = [

@@ -266,6 +266,13 @@ export interface Store {
   getInventories(digests: readonly string[]): Promise<Map<string, { inventory: Inventory; extractorKey: string }>>;
   /** digests of live images holding any of the packages: what a DB delta must re-match */
   imagesAffectedBy(packages: readonly PackageKey[]): Promise<string[]>;
+  /**
+   * for a DB delta: each live image holding one of the packages, with the JSON arrays of the
+   * packages it holds under those keys, or null when its index predates them (read the inventory)
+   */
+  affectedPackages(packages: readonly PackageKey[]): Promise<Map<string, string[] | null>>;
+  /** inventories without their packages, with their Ubuntu Pro flag; absent for those stored before */
+  inventoryHeaders(digests: readonly string[]): Promise<Map<string, { header: Inventory; ubuntuPro: boolean }>>;
 
   applyMatchResult(digest: string, findings: readonly Finding[], options: ApplyOptions): Promise<StoreEvent[]>;
   /**
