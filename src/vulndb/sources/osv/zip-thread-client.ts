@@ -6,7 +6,15 @@ import { osvRowItem } from '../../osv-row.ts';
 import type { SourceItem } from '../../types.ts';
 import { readStoredZipEntries, type StoredZipEntry, type ZipEntryResult } from '../../zip-reader.ts';
 import { parseBatch } from './zip-batch.ts';
-import { type BatchEntry, type ParseReply, type ParseRequest, TransferBuffer } from './zip-thread-protocol.ts';
+import {
+  type BatchEntry,
+  FINISHED,
+  type ParseReply,
+  type ParseRequest,
+  READY,
+  STATUS_SLOTS,
+  TransferBuffer,
+} from './zip-thread-protocol.ts';
 
 export interface OsvZipReadOptions {
   readonly maxEntryBytes: number;
@@ -50,10 +58,12 @@ export async function* readOsvZip(path: string, options: OsvZipReadOptions): Asy
           if (batch === undefined) read = false;
           else {
             const request = { ...batch, reader: -1, label: options.label, maxEntryBytes: options.maxEntryBytes };
-            // The parse thread still has batches queued: it is the slower side, so this thread
-            // parses this batch itself, in the time it would otherwise wait for the thread.
-            if (reader.backlog() >= 2) pending.push(parseBatch({ ...request, spare: undefined }, reader.spareReply()));
-            else {
+            // The parse thread is still starting (its first ~80 ms), or has batches queued: it is the
+            // slower side, so this thread parses this batch itself, in the time it would otherwise
+            // wait for the thread.
+            if (!reader.started() || reader.backlog() >= 2) {
+              pending.push(parseBatch({ ...request, spare: undefined }, reader.spareReply()));
+            } else {
               reader.send(request);
               pending.push(undefined);
             }
@@ -128,6 +138,8 @@ interface Reader {
   recycle(reply: ParseReply): void;
   /** batches sent to the thread (by any reader) that it has not finished yet */
   backlog(): number;
+  /** whether the thread runs its code yet */
+  started(): boolean;
   next(label: string, signal: AbortSignal | undefined): Promise<ParseReply>;
   close(): void;
 }
@@ -153,12 +165,9 @@ class ParseThread {
     return ParseThread.#current;
   }
 
-  /**
-   * Batches the thread finished, counted by the thread itself: its replies queue up unseen while
-   * this thread is busy writing, so they cannot tell how far behind the parse thread is.
-   */
-  readonly #finished = new Int32Array(new SharedArrayBuffer(4));
-  readonly #worker = new Worker(THREAD_URL, { workerData: this.#finished });
+  /** batches the thread finished and whether it started, written by the thread itself */
+  readonly #status = new Int32Array(new SharedArrayBuffer(STATUS_SLOTS * Int32Array.BYTES_PER_ELEMENT));
+  readonly #worker = new Worker(THREAD_URL, { workerData: this.#status });
   #sent = 0;
   readonly #inboxes = new Map<number, { replies: ParseReply[]; wake?: () => void }>();
   #nextReader = 0;
@@ -202,7 +211,8 @@ class ParseThread {
         if (this.#spareRequests.length < MAX_IN_FLIGHT) this.#spareRequests.push(reply.spare);
         if (this.#spareReplies.length < MAX_IN_FLIGHT) this.#spareReplies.push(reply.json);
       },
-      backlog: () => this.#sent - Atomics.load(this.#finished, 0),
+      backlog: () => this.#sent - Atomics.load(this.#status, FINISHED),
+      started: () => Atomics.load(this.#status, READY) === 1,
       next: async (label, signal) => {
         for (;;) {
           if (signal?.aborted) {

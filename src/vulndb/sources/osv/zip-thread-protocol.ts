@@ -5,6 +5,17 @@ import type { OsvRow } from '../../types.ts';
  * a batch of consecutive zip entries as found in the archive, still compressed, their bytes back to
  * back in one transferred buffer; the reply holds one item per entry, in the same order.
  */
+/**
+ * The slots of the Int32Array (over a SharedArrayBuffer) the parse thread gets as its workerData:
+ * replies queue up unseen while the main thread is busy writing, so they cannot tell it how far
+ * behind the parse thread is, nor whether that thread has started.
+ */
+export const STATUS_SLOTS = 2;
+/** batches the parse thread finished */
+export const FINISHED = 0;
+/** 1 once the parse thread has loaded its code and takes batches */
+export const READY = 1;
+
 export interface ParseRequest {
   /** which `readOsvZip` call the batch belongs to; the reply carries it back */
   readonly reader: number;

@@ -5,12 +5,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseBatch } from './zip-batch.ts';
-import type { ParseRequest } from './zip-thread-protocol.ts';
+import { FINISHED, type ParseRequest, READY } from './zip-thread-protocol.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('zip-thread.ts runs as a worker thread');
-/** batches finished, read by the main thread to see how far behind this thread is */
-const finished = workerData as Int32Array;
+/** what the main thread reads to see how far behind this thread is (zip-thread-protocol.ts) */
+const status = workerData as Int32Array;
 /** reply buffers the main thread gave back */
 const spares: ArrayBuffer[] = [];
 
@@ -18,5 +18,6 @@ port.on('message', (request: ParseRequest) => {
   if (request.spare !== undefined) spares.push(request.spare);
   const reply = parseBatch(request, spares.pop());
   port.postMessage(reply, [reply.json, reply.spare]);
-  Atomics.add(finished, 0, 1);
+  Atomics.add(status, FINISHED, 1);
 });
+Atomics.store(status, READY, 1);
