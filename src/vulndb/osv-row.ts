@@ -35,17 +35,27 @@ export function osvRow(record: OsvRecord, json: string): OsvRow {
   };
 }
 
+/** Whether the bytes a row's JSON is in can still be read (see FetchOptions `itemsUsedAtOnce`). */
+export interface RowLease {
+  readonly valid: boolean;
+}
+
 /**
  * The `osv` item for a row that came from another thread: the store reads the row alone, and the
  * record is parsed from the row's JSON only if some other reader of the source asks for it.
  */
-export function osvRowItem(row: OsvRow): SourceItem {
+export function osvRowItem(row: OsvRow, lease?: RowLease): SourceItem {
   let record: OsvRecord | undefined;
   return {
     kind: 'osv',
     row,
     get record(): OsvRecord {
-      record ??= JSON.parse(row.json) as OsvRecord;
+      if (record === undefined) {
+        if (lease?.valid === false) {
+          throw new Error(`the record ${row.id} was read after the source moved on (itemsUsedAtOnce)`);
+        }
+        record = JSON.parse(typeof row.json === 'string' ? row.json : row.json.toString('utf8')) as OsvRecord;
+      }
       return record;
     },
   };

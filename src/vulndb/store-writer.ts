@@ -306,6 +306,11 @@ interface Statements {
 
 const statementCache = new WeakMap<Database.Database, Statements>();
 
+/**
+ * A row's JSON comes as text or as UTF-8 bytes (OsvRow `json`); bytes bind as a BLOB, and
+ * `CAST(? AS TEXT)` stores them as the text a string would have been (SQLite reads a BLOB cast to
+ * TEXT in the database's encoding, UTF-8).
+ */
 function prepare(db: Database.Database): Statements {
   const cached = statementCache.get(db);
   if (cached !== undefined) return cached;
@@ -314,14 +319,16 @@ function prepare(db: Database.Database): Statements {
   const statements: Statements = {
     anyRecord: db.prepare('SELECT 1 FROM records WHERE source = ? LIMIT 1'),
     insertNewRecord: db.prepare(
-      'INSERT OR IGNORE INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, CAST(? AS TEXT))',
     ),
     insertAffectedBatch: db.prepare(
       `INSERT OR IGNORE INTO affected (base, name, record) VALUES ${Array(INDEX_BATCH_ROWS).fill('(?, ?, ?)').join(', ')}`,
     ),
     selectRecord: db.prepare('SELECT rowid, modified FROM records WHERE source = ? AND id = ?'),
-    insertRecord: db.prepare('INSERT INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, ?)'),
-    updateRecord: db.prepare('UPDATE records SET modified = ?, withdrawn = ?, json = ? WHERE rowid = ?'),
+    insertRecord: db.prepare(
+      'INSERT INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, CAST(? AS TEXT))',
+    ),
+    updateRecord: db.prepare('UPDATE records SET modified = ?, withdrawn = ?, json = CAST(? AS TEXT) WHERE rowid = ?'),
     deleteRecord: db.prepare('DELETE FROM records WHERE rowid = ?'),
     markRecord: db.prepare('INSERT OR IGNORE INTO seen_records (rowid) VALUES (?)'),
     insertAffected: db.prepare('INSERT OR IGNORE INTO affected (base, name, record) VALUES (?, ?, ?)'),

@@ -37,8 +37,11 @@ export interface OsvRow {
   readonly packages: readonly string[];
   /** the full ecosystem strings of `affected[].package` ("Debian:12"), each once; empty when withdrawn */
   readonly ecosystems: readonly string[];
-  /** the whole record, minified */
-  readonly json: string;
+  /**
+   * The whole record, minified: its text, or (when the caller asked for `itemsUsedAtOnce`) its
+   * UTF-8 bytes in a buffer the source reuses once the next item is taken.
+   */
+  readonly json: string | Buffer;
 }
 
 /** How sources reach their data: https:// or file:// (a mirror directory), injected so tests pin it. */
@@ -54,6 +57,12 @@ export interface FetchOptions {
   /** a scratch directory the source may use; removed by the caller */
   readonly tmpDir: string;
   readonly signal?: AbortSignal;
+  /**
+   * The caller is done with each item before it takes the next (the store is): a source may then
+   * hand out row JSON as bytes it reuses afterwards, which spares a string per record on the thread
+   * that writes; the item's `record` throws when read later.
+   */
+  readonly itemsUsedAtOnce?: boolean;
 }
 
 /** One per feed (OSV ecosystem zip, Debian tracker, Alpine secdb, KEV, EPSS, NVD). */

@@ -96,6 +96,7 @@ async function applySource(
     const iterable = source.fetch({
       transport: options.transport,
       tmpDir: sourceDir,
+      itemsUsedAtOnce: true,
       ...(signal !== undefined ? { signal } : {}),
     });
     for await (const item of iterable) {

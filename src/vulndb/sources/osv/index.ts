@@ -118,6 +118,7 @@ export function osvZipSource(name: string, url: string): VulnSource {
         maxEntryBytes: MAX_RECORD_BYTES,
         label: url,
         ...(options.signal !== undefined ? { signal: options.signal } : {}),
+        ...(options.itemsUsedAtOnce !== undefined ? { itemsUsedAtOnce: options.itemsUsedAtOnce } : {}),
       });
     },
   } satisfies VulnSource;

@@ -94,6 +94,29 @@ describe('readOsvZip', () => {
     });
   });
 
+  it('hands a store that uses each item at once the JSON as bytes, readable until the next item', async () => {
+    const records = [osvRecord('A-1'), osvRecord('A-2', { aliases: ['CVE-2025-9'] })];
+    const path = await zipOf(
+      'all.zip',
+      records.map((record) => recordEntry(record)),
+    );
+    const kept: SourceItem[] = [];
+    for await (const item of readOsvZip(path, {
+      maxEntryBytes: 1024 * 1024,
+      label: 'test.zip',
+      itemsUsedAtOnce: true,
+    })) {
+      if (item.kind !== 'osv') throw new Error(`not a row: ${JSON.stringify(item)}`);
+      expect(Buffer.isBuffer(item.row?.json)).toBe(true);
+      expect(String(item.row?.json)).toBe(JSON.stringify(records[kept.length]));
+      if (kept.length === 1) expect(item.record).toEqual(records[1]);
+      kept.push(item);
+    }
+    expect(() => kept[0]?.kind === 'osv' && kept[0].record).toThrow(/after the source moved on/);
+    // parsed while it could be, a record stays readable
+    expect(kept[1]?.kind === 'osv' && kept[1].record).toEqual(records[1]);
+  });
+
   it('reads two zips at once through the one thread', async () => {
     const a = await zipOf('a.zip', [recordEntry(osvRecord('A-1')), recordEntry(osvRecord('A-2'))]);
     const b = await zipOf('b.zip', [recordEntry(osvRecord('B-1'))]);

@@ -21,6 +21,8 @@ export interface OsvZipReadOptions {
   /** names the archive in `skipped` items and errors */
   readonly label: string;
   readonly signal?: AbortSignal;
+  /** rows carry their JSON as bytes valid until the next item (FetchOptions `itemsUsedAtOnce`) */
+  readonly itemsUsedAtOnce?: boolean;
 }
 
 /** batches sent to the parse thread and not yet answered: bounds memory, keeps the thread busy */
@@ -78,15 +80,20 @@ export async function* readOsvZip(path: string, options: OsvZipReadOptions): Asy
       if (pending.length === 0) break;
       const reply = pending.shift() ?? (await reader.next(options.label, options.signal));
       const json = Buffer.from(reply.json);
+      // with itemsUsedAtOnce, rows' JSON is a view into the reply, which is reused below
+      const lease = { valid: true };
       let jsonStart = 0;
       for (const item of reply.items) {
         if (item.kind === 'skipped') {
           yield item;
           continue;
         }
-        yield osvRowItem({ ...item.row, json: json.toString('utf8', jsonStart, item.jsonEnd) });
+        yield options.itemsUsedAtOnce === true
+          ? osvRowItem({ ...item.row, json: json.subarray(jsonStart, item.jsonEnd) }, lease)
+          : osvRowItem({ ...item.row, json: json.toString('utf8', jsonStart, item.jsonEnd) });
         jsonStart = item.jsonEnd;
       }
+      lease.valid = false;
       reader.recycle(reply);
     }
     if (broken !== undefined) throw broken;
