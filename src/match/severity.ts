@@ -44,8 +44,29 @@ function statesBaseMetrics(vector: string, type: string): boolean {
   return (baseMetrics[type] ?? []).every((metric) => stated.has(metric));
 }
 
+type VectorScore = Omit<CvssScore, 'source'>;
+
+/**
+ * Scores by vector: a vector scores the same wherever it appears, and the records of one ecosystem
+ * repeat a few hundred vectors thousands of times, which the first match in a process scored one by
+ * one. Bounded: cleared when full.
+ */
+const vectorScores = new Map<string, VectorScore | null>();
+const SCORES_CAPACITY = 20_000;
+
 /** a CVSS vector scored with ae-cvss-calculator; undefined when the vector does not parse */
 export function scoreVector(vector: string, source: string): CvssScore | undefined {
+  let known = vectorScores.get(vector);
+  if (known === undefined) {
+    known = scoreUncached(vector) ?? null;
+    if (vectorScores.size >= SCORES_CAPACITY) vectorScores.clear();
+    vectorScores.set(vector, known);
+  }
+  if (known === null) return undefined;
+  return { type: known.type, vector: known.vector, score: known.score, severity: known.severity, source };
+}
+
+function scoreUncached(vector: string): VectorScore | undefined {
   if (vector.length === 0 || vector.length > 512) return undefined;
   let parsed: ReturnType<typeof fromVector>;
   try {
@@ -59,7 +80,7 @@ export function scoreVector(vector: string, source: string): CvssScore | undefin
   const scores = parsed.calculateScores() as { base?: number; overall?: number };
   const score = scores.base ?? scores.overall;
   if (score === undefined || !Number.isFinite(score)) return undefined;
-  return { type, vector, score, severity: severityOfScore(score, type), source };
+  return { type, vector, score, severity: severityOfScore(score, type) };
 }
 
 /**

@@ -56,6 +56,7 @@ class SqliteVulnDbReader implements VulnDbReader {
   readonly #answers = new Map<string, readonly OsvRecord[]>();
   readonly #byPackage: Database.Statement;
   readonly #record: Database.Statement;
+  readonly #superseded: ReadonlySet<number>;
   readonly #kev: Database.Statement;
   readonly #epss: Database.Statement;
   readonly #nvd: Database.Statement;
@@ -72,13 +73,11 @@ class SqliteVulnDbReader implements VulnDbReader {
     this.#path = path;
     // Served by the primary key of `affected` alone (a covering index range scan).
     this.#byPackage = db.prepare('SELECT record FROM affected WHERE base = ? AND name = ?').pluck();
-    // Only the newest copy of an id counts (markSuperseded lists the others when the file is built).
-    this.#record = db
-      .prepare(
-        `SELECT r.json FROM records r LEFT JOIN superseded s ON s.record = r.rowid
-         WHERE r.rowid = ? AND r.withdrawn = 0 AND s.record IS NULL`,
-      )
-      .pluck();
+    this.#record = db.prepare('SELECT json FROM records WHERE rowid = ? AND withdrawn = 0').pluck();
+    // Only the newest copy of an id counts; markSuperseded listed the others when the file was
+    // built. They are few (ids published by several sources), and a lookup in a Set is cheaper
+    // than a join per record.
+    this.#superseded = new Set(db.prepare('SELECT record FROM superseded').pluck().all() as number[]);
     this.#kev = db.prepare('SELECT json FROM kev WHERE cve_id = ?').pluck();
     this.#epss = db.prepare('SELECT cve_id AS cveId, score, percentile, date FROM epss WHERE cve_id = ?');
     this.#nvd = db.prepare('SELECT type, vector, base_score AS baseScore FROM nvd_cvss WHERE cve_id = ? ORDER BY type');
@@ -172,7 +171,7 @@ class SqliteVulnDbReader implements VulnDbReader {
   #current(rowid: number): OsvRecord | undefined {
     let entry = this.#records.get(rowid);
     if (entry === undefined) {
-      const json = this.#record.get(rowid) as string | undefined;
+      const json = this.#superseded.has(rowid) ? undefined : (this.#record.get(rowid) as string | undefined);
       entry = json === undefined ? null : (JSON.parse(json) as OsvRecord);
       this.#records.set(rowid, entry);
     }
