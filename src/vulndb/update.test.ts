@@ -149,6 +149,28 @@ describe('incremental updates', () => {
     expect(ids(open(), 'PyPI', 'django')).toEqual([]);
   });
 
+  it('lists the ecosystems the indexed records name, as the sources now publish them', async () => {
+    const debian = (id: string, release: string, spec: { withdrawn?: string; modified?: string } = {}) =>
+      osvRecord(id, { ecosystem: `Debian:${release}`, name: 'openssl', ...spec });
+    await update([
+      inlineSource('osv:Debian', osvItems(debian('DSA-1', '11'), debian('DSA-2', '12'), debian('DSA-3', '13'))),
+      inlineSource('osv:npm', osvItems(osvRecord('GHSA-1'))),
+    ]);
+    expect(open().ecosystems()).toEqual(['Debian:11', 'Debian:12', 'Debian:13', 'npm']);
+    // Debian drops DSA-1 and withdraws DSA-3; npm fails and keeps what it had
+    await update([
+      inlineSource(
+        'osv:Debian',
+        osvItems(
+          debian('DSA-2', '12'),
+          debian('DSA-3', '13', { withdrawn: '2025-06-01T00:00:00Z', modified: '2025-06-01T00:00:00Z' }),
+        ),
+      ),
+      inlineSource('osv:npm', [], new Error('HTTP 503')),
+    ]);
+    expect(open().ecosystems()).toEqual(['Debian:12', 'npm']);
+  });
+
   it('normalizes names per ecosystem on both sides (PEP 503 for PyPI, exact for Go)', async () => {
     await update([
       inlineSource(
