@@ -38,6 +38,8 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
       '0003-channels': { up: (db) => channelTables(db, dialect) },
       // what a DB delta reads instead of whole inventories (image-store.ts deltaInventories)
       '0004-delta-inventories': { up: (db) => deltaInventoryTables(db) },
+      // findings pages of a repository or an image read this index alone (report-store.ts)
+      '0005-findings-digest-page': { up: (db) => findingsDigestPage(db) },
     }),
   };
 }
@@ -308,5 +310,18 @@ async function deltaInventoryTables(db: Kysely<any>): Promise<void> {
     .addColumn('digest', 'text', (c) => c.primaryKey())
     .addColumn('header', 'text', (c) => c.notNull())
     .addColumn('ubuntu_pro', 'integer', (c) => c.notNull())
+    .execute();
+}
+
+/**
+ * The findings of a few digests, in page order, with every column a page filters on: a repository's
+ * page picks its 51 ids from this index alone and reads only those rows.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on today's table types
+async function findingsDigestPage(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createIndex('findings_digest_page')
+    .on('findings')
+    .columns(['digest', 'severity_rank', 'id', 'state', 'fix_available', 'kev'])
     .execute();
 }

@@ -164,6 +164,11 @@ describe.each(dialects)('history, pages and summaries on $name', (dialect) => {
         { name: 'KEV', filter: { kev: true }, expected: (f) => f.finding.kev !== undefined },
         { name: 'repository', filter: { repository: 'other' }, expected: (_, repo) => repo === 'other' },
         {
+          name: 'one image, open and fixed',
+          filter: { digest: digestOf(2), state: 'open', fixAvailable: true },
+          expected: (f) => f.digest === digestOf(2) && f.state === 'open' && f.fixState === 'fixed',
+        },
+        {
           name: 'open KEV with a fix in app',
           filter: { state: 'open', kev: true, fixAvailable: true, repository: 'app' },
           expected: (f, repo) =>

@@ -1,10 +1,10 @@
-import { sql } from 'kysely';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import { VigilError } from '../../core/errors.ts';
 import { type Severity, severities } from '../../core/types.ts';
 import { chunks, type StoreContext } from './context.ts';
 import { severityRank, toStoredFinding } from './finding-store.ts';
 import { toImage } from './image-store.ts';
-import type { FindingState } from './schema.ts';
+import type { Database, FindingState, FindingTable } from './schema.ts';
 import type { FindingFilter, FindingPage, FindingSummary, Image, SeverityCounts } from './types.ts';
 
 const findingStates: readonly FindingState[] = ['open', 'resolved', 'suppressed', 'archived'];
@@ -42,30 +42,25 @@ export async function findingsPage(
   limit: number,
 ): Promise<FindingPage> {
   const size = Math.min(Math.max(Math.trunc(limit), 1), MAX_PAGE);
-  let query = ctx.db.selectFrom('findings as f').selectAll('f');
-  const severity = asList(filter.severity);
-  if (severity !== undefined) query = query.where('f.severity_rank', 'in', severity.map(severityRank));
-  const state = asList(filter.state);
-  if (state !== undefined) query = query.where('f.state', 'in', state);
-  if (filter.fixAvailable !== undefined) query = query.where('f.fix_available', '=', filter.fixAvailable ? 1 : 0);
-  if (filter.kev !== undefined) query = query.where('f.kev', '=', filter.kev ? 1 : 0);
-  if (filter.digest !== undefined) query = query.where('f.digest', '=', filter.digest);
   const repository = filter.repository;
-  if (repository !== undefined) {
-    // IN, not EXISTS: the planner then starts from the repository's few digests instead of walking
-    // the keyset index and probing images per row (65 ms against 2.6 ms on 50,000 findings)
-    query = query.where('f.digest', 'in', (eb) =>
-      eb.selectFrom('images as i').select('i.digest').where('i.repository', '=', repository),
-    );
-  }
-  if (cursor !== undefined) {
-    const [rank, id] = decodeCursor(cursor);
-    query = query.where((eb) => eb(eb.refTuple('f.severity_rank', 'f.id'), '>', eb.tuple(rank, id)));
-  }
-  const rows = await query
+  // Scoped to a repository's or an image's digests, the page's ids come from findings_digest_page
+  // alone (every filter column is in it) and only those rows are read: reading every finding of
+  // the repository to sort it cost 0.47 ms against 0.14 ms (20 images, 1,000 findings, SQLite).
+  const scoped = repository !== undefined || filter.digest !== undefined;
+  const rows = await ctx.db
+    .selectFrom('findings as f')
+    .selectAll('f')
+    .$if(scoped, (q) =>
+      q.where('f.id', 'in', (eb) =>
+        pageFilter(eb.selectFrom('findings as f').select('f.id'), filter, cursor)
+          .orderBy('f.severity_rank')
+          .orderBy('f.id')
+          .limit(size + 1),
+      ),
+    )
+    .$if(!scoped, (q) => pageFilter(q, filter, cursor).limit(size + 1))
     .orderBy('f.severity_rank')
     .orderBy('f.id')
-    .limit(size + 1)
     .execute();
   const page = rows.slice(0, size);
   const last = page.at(-1);
@@ -73,6 +68,33 @@ export async function findingsPage(
     findings: page.map(toStoredFinding),
     ...(rows.length > size && last !== undefined && { next: encodeCursor(last.severity_rank, last.id) }),
   };
+}
+
+type FindingsQuery<O> = SelectQueryBuilder<Database & { f: FindingTable }, 'f', O>;
+
+/** The filter and cursor of a findings page as conditions on `f`. */
+function pageFilter<O>(query: FindingsQuery<O>, filter: FindingFilter, cursor: string | undefined): FindingsQuery<O> {
+  let q = query;
+  const severity = asList(filter.severity);
+  if (severity !== undefined) q = q.where('f.severity_rank', 'in', severity.map(severityRank));
+  const state = asList(filter.state);
+  if (state !== undefined) q = q.where('f.state', 'in', state);
+  if (filter.fixAvailable !== undefined) q = q.where('f.fix_available', '=', filter.fixAvailable ? 1 : 0);
+  if (filter.kev !== undefined) q = q.where('f.kev', '=', filter.kev ? 1 : 0);
+  if (filter.digest !== undefined) q = q.where('f.digest', '=', filter.digest);
+  const repository = filter.repository;
+  if (repository !== undefined) {
+    // IN, not EXISTS: the planner then starts from the repository's few digests instead of walking
+    // the keyset index and probing images per row (65 ms against 2.6 ms on 50,000 findings)
+    q = q.where('f.digest', 'in', (eb) =>
+      eb.selectFrom('images as i').select('i.digest').where('i.repository', '=', repository),
+    );
+  }
+  if (cursor !== undefined) {
+    const [rank, id] = decodeCursor(cursor);
+    q = q.where((eb) => eb(eb.refTuple('f.severity_rank', 'f.id'), '>', eb.tuple(rank, id)));
+  }
+  return q;
 }
 
 const zeroCounts = (): SeverityCounts => Object.fromEntries(severities.map((s) => [s, 0])) as SeverityCounts;
