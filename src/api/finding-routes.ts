@@ -12,6 +12,7 @@ import {
   errorResponses,
   eventSchema,
   findingSchema,
+  findingsPageJson,
   limitParam,
   parseLimit,
   toEventBody,
@@ -82,7 +83,7 @@ export function findingRoutes(app: FastifyInstance, { store, now }: Deps): void 
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
       const filter: FindingFilter = {
         ...(q.severity !== undefined && { severity: q.severity.split(',') as Severity[] }),
@@ -93,7 +94,8 @@ export function findingRoutes(app: FastifyInstance, { store, now }: Deps): void 
         ...(q.digest !== undefined && { digest: q.digest }),
       };
       const page = await store.findingsPage(filter, q.cursor, parseLimit(q.limit));
-      return { findings: page.findings.map(toFindingBody), ...(page.next !== undefined && { next: page.next }) };
+      // already JSON (the findings' stored JSON copied in), so the schema's serializer is skipped
+      return reply.type('application/json; charset=utf-8').send(findingsPageJson(page));
     },
   );
 

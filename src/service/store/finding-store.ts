@@ -11,8 +11,14 @@ export const severityRank = (severity: Severity): number => {
   return rank === -1 ? severities.indexOf('UNKNOWN') : rank;
 };
 
+/**
+ * The stored JSON text of a StoredFinding's `finding`, when it came from a row: a findings page
+ * copies it into its response instead of parsing it and serialising it again.
+ */
+export const findingJson = Symbol('the Finding as stored JSON');
+
 export function toStoredFinding(row: Selectable<FindingTable>): StoredFinding {
-  return {
+  const stored = {
     id: row.id,
     digest: row.digest,
     vulnerabilityId: row.vulnerability_id,
@@ -30,8 +36,18 @@ export function toStoredFinding(row: Selectable<FindingTable>): StoredFinding {
         ...(row.suppressed_until !== null && { until: new Date(row.suppressed_until) }),
       },
     }),
-    finding: JSON.parse(row.finding),
   };
+  // parsed when first read: a page served as JSON never needs the object
+  let parsed: Finding | undefined;
+  Object.defineProperty(stored, 'finding', {
+    enumerable: true,
+    get: () => {
+      parsed ??= JSON.parse(row.finding) as Finding;
+      return parsed;
+    },
+  });
+  Object.defineProperty(stored, findingJson, { value: row.finding });
+  return stored as StoredFinding;
 }
 
 /** the columns derived from a Finding; rewritten whenever the match says something new about it */
