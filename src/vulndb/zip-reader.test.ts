@@ -5,7 +5,13 @@ import { crc32, deflateRawSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isVigilError } from '../core/errors.ts';
 import { collect } from './testing.ts';
-import { inflateZipEntries, inflateZipEntry, readZipEntries, type ZipEntryResult } from './zip-reader.ts';
+import {
+  inflateZipEntries,
+  inflateZipEntry,
+  readZipEntries,
+  releaseInflated,
+  type ZipEntryResult,
+} from './zip-reader.ts';
 import { writeZip, type ZipEntryOptions } from './zip-writer.ts';
 
 let dir: string;
@@ -216,5 +222,23 @@ describe('inflateZipEntries', () => {
 
   it('checks every deflated entry when they are all good', () => {
     expect(inflateZipEntries(good, MAX_ENTRY).map(String)).toEqual([text(1), '', text(2), text(3), text(40)]);
+  });
+});
+
+describe('releaseInflated', () => {
+  it('frees large inflated buffers at once and leaves pooled ones alone', () => {
+    const large = inflateZipEntries(
+      Array.from({ length: 40 }, (_, i) => {
+        const data = Buffer.from(JSON.stringify({ id: `X-${i}`, details: 'text '.repeat(800) }));
+        return { method: 8, compressed: deflateRawSync(data), uncompressedSize: data.length, crc32: crc32(data) };
+      }),
+      1024 * 1024,
+    );
+    const pooled = Buffer.from('small');
+    const neighbour = Buffer.from('shares the pool');
+    releaseInflated([...large, pooled, 'not bytes']);
+    expect(large.every((data) => typeof data !== 'string' && data.length === 0)).toBe(true);
+    expect(pooled.toString()).toBe('small');
+    expect(neighbour.toString()).toBe('shares the pool');
   });
 });

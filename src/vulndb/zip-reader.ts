@@ -252,13 +252,15 @@ function inflateAsGzipMembers(
  * garbage collection. A thread that inflates much and allocates little on its V8 heap (the parse
  * thread) collects rarely, and its dead buffers pile up to V8's external-memory limit: at 500,000
  * records a 64 MB malloc arena stayed resident. Detaching an ArrayBuffer (`transfer(0)`) frees it
- * at once. Only buffers larger than Buffer's pool are detached: a pooled one is shared.
+ * at once. Only buffers far larger than Buffer's pool (8 kB) are detached, since a pooled one is
+ * shared: a batch's inflated data is hundreds of kB.
  */
 export function releaseInflated(results: ReadonlyArray<Buffer | string>): void {
+  const pooledAtMost = Math.max(Buffer.poolSize, 64 * 1024);
   for (const result of results) {
     if (typeof result === 'string' || !(result.buffer instanceof ArrayBuffer)) continue;
     const buffer = result.buffer as Detachable;
-    if (!buffer.detached && buffer.byteLength > Buffer.poolSize) buffer.transfer(0);
+    if (!buffer.detached && buffer.byteLength > pooledAtMost) buffer.transfer(0);
   }
 }
 
