@@ -4,15 +4,15 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { createApi } from '../../api/index.ts';
 import { createTransport, nativeFeedNames, selectSources, type VulnSource } from '../../vulndb/index.ts';
-import { type ChannelConfig, Notifier } from '../notify/index.ts';
-import { createSecretBox, type SecretBox } from '../secrets.ts';
-import { openChannelConfig, storeDeliveryLog } from '../store/channel-store.ts';
+import { createSecretBox } from '../secrets.ts';
+import { storeDeliveryLog } from '../store/channel-store.ts';
 import { openStore } from '../store/index.ts';
 import { isPostgresUrl } from '../store/postgres-database.ts';
 import { openRuntimeQueries, type RuntimeQueries } from '../store/runtime-queries.ts';
 import { openScanQueueQueries, type ScanQueueQueries } from '../store/scan-queue.ts';
 import type { Store } from '../store/types.ts';
 import type { RuntimeContext } from './context.ts';
+import { LiveNotifier } from './live-notifier.ts';
 import { createPgBossQueue } from './pgboss-queue.ts';
 import { registerPushHooks } from './push-hooks.ts';
 import type { JobQueue } from './queue.ts';
@@ -39,8 +39,11 @@ export interface RuntimeOptions {
 export interface Runtime {
   readonly ctx: RuntimeContext;
   readonly queue: JobQueue;
-  /** the store's channels and the file's, logging to the store: failed deliveries outlive a restart */
-  readonly notifier: Notifier;
+  /**
+   * the store's channels as they are now (see live-notifier.ts) and the file's, logging to the
+   * store: failed deliveries outlive a restart
+   */
+  readonly notifier: LiveNotifier;
   close(graceMs?: number): Promise<void>;
 }
 
@@ -60,11 +63,9 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     const secretBox = options.secretKey === undefined ? undefined : createSecretBox(options.secretKey);
     const fileChannels =
       options.channelsFile === undefined ? [] : (JSON.parse(await readFile(options.channelsFile, 'utf8')) as unknown[]);
-    const notifier = new Notifier({
-      channels: [...(await storedChannels(store, secretBox, logger)), ...fileChannels],
-      log: storeDeliveryLog(store),
-      logger,
-    });
+    const notifier = new LiveNotifier({ store, secretBox, fileChannels, log: storeDeliveryLog(store), logger });
+    // a broken channels file stops the start, not the first notification
+    await notifier.current();
     const ctx: RuntimeContext = {
       store,
       jobs,
@@ -96,27 +97,6 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const part of opened.reverse()) await part.close();
     throw err;
   }
-}
-
-/**
- * The enabled channels of the store, secrets opened, ids their uuids (so they never collide with a
- * file's names). One that cannot be opened (no VIGIL_SECRET_KEY, another key, a config an upgrade
- * no longer accepts) is logged and left out rather than keeping every other channel silent.
- */
-async function storedChannels(store: Store, box: SecretBox | undefined, logger: Logger): Promise<ChannelConfig[]> {
-  const configs: ChannelConfig[] = [];
-  for (const channel of await store.listChannels()) {
-    if (channel.disabledAt !== undefined) continue;
-    try {
-      configs.push(openChannelConfig(channel, box));
-    } catch (err) {
-      logger.error(
-        { channelId: channel.id, channel: channel.name, error: err instanceof Error ? err.message : String(err) },
-        'notification channel left out',
-      );
-    }
-  }
-  return configs;
 }
 
 export interface ServeOptions extends RuntimeOptions {
