@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TokenRole } from '../service/store/types.ts';
-import { generateToken, hashToken, issueToken } from './auth.ts';
+import { generateToken, hashToken, issueToken, TOKEN_CACHE_MS, withTokenCache } from './auth.ts';
 import { type ApiHarness, apiDialects, FIXED_NOW, openHarness } from './testing.ts';
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -101,6 +101,22 @@ describe.each(apiDialects)('auth on $name', (dialect) => {
     const res = await h.app.inject({ url: '/api/v1/summary', headers });
     expect(res.statusCode).toBe(401);
     expect(res.headers['www-authenticate']).toContain('invalid_token');
+  });
+
+  it('remembers a token for a few seconds: revoked on another node, it stops working once that passes', async () => {
+    let clock = 0;
+    const store = withTokenCache(h.store, () => clock);
+    const { token, record } = await issueToken(h.store, { name: 'elsewhere', role: 'viewer' }, FIXED_NOW);
+    const hash = hashToken(token);
+    expect((await store.findApiTokenByHash(hash, FIXED_NOW))?.id).toBe(record.id);
+    // another node revokes it in the shared database
+    await h.store.revokeApiToken(record.id, FIXED_NOW);
+    clock = TOKEN_CACHE_MS - 1;
+    expect((await store.findApiTokenByHash(hash, FIXED_NOW))?.id).toBe(record.id);
+    clock = TOKEN_CACHE_MS;
+    expect(await store.findApiTokenByHash(hash, FIXED_NOW)).toBeUndefined();
+    // an unknown token is asked about every time, never remembered
+    expect(await store.findApiTokenByHash(hashToken(generateToken()), FIXED_NOW)).toBeUndefined();
   });
 
   it('?token= works on GET as viewer only, is refused on writes, and is never logged', async () => {

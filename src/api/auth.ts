@@ -43,6 +43,39 @@ export async function issueToken(
   return { token, record };
 }
 
+/** how long a node trusts a token lookup: a token revoked on another node works here this much longer */
+export const TOKEN_CACHE_MS = 5_000;
+const TOKEN_CACHE_MAX = 1_000;
+
+/**
+ * The store with token lookups remembered for TOKEN_CACHE_MS: every request presents its token,
+ * and looking it up was a query (a round trip on PostgreSQL) per request. A revoke through this
+ * store forgets every remembered token at once; a lookup that found nothing is not remembered.
+ */
+export function withTokenCache(store: Store, clock: () => number = Date.now): Store {
+  const remembered = new Map<string, { token: ApiToken; until: number }>();
+  return {
+    ...store,
+    async findApiTokenByHash(hash, now) {
+      const hit = remembered.get(hash);
+      if (hit !== undefined && hit.until > clock()) return hit.token;
+      remembered.delete(hash);
+      const token = await store.findApiTokenByHash(hash, now);
+      if (token !== undefined) {
+        if (remembered.size >= TOKEN_CACHE_MAX) remembered.clear();
+        remembered.set(hash, { token, until: clock() + TOKEN_CACHE_MS });
+      }
+      return token;
+    },
+    async revokeApiToken(id, now) {
+      remembered.clear();
+      const revoked = await store.revokeApiToken(id, now);
+      remembered.clear();
+      return revoked;
+    },
+  };
+}
+
 const challenge = (error?: string) => ({
   'www-authenticate': `Bearer realm="vigil"${error === undefined ? '' : `, error="${error}"`}`,
 });

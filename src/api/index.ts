@@ -4,7 +4,7 @@ import { VERSION } from '../cli/version.ts';
 import type { SecretBox } from '../service/secrets.ts';
 import type { Store } from '../service/store/types.ts';
 import { adminRoutes } from './admin-routes.ts';
-import { installAuth } from './auth.ts';
+import { installAuth, withTokenCache } from './auth.ts';
 import { channelRoutes, type ReplayDelivery } from './channel-routes.ts';
 import { configRoutes } from './config-routes.ts';
 import { ecrRoutes } from './ecr-routes.ts';
@@ -64,8 +64,10 @@ export function createApi(options: ApiOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
 
   const metrics = new RequestMetrics();
+  // one store for every route, so that a revoke through the API forgets the remembered tokens
+  const store = withTokenCache(options.store);
   installErrorHandling(app);
-  installAuth(app, options.store, now);
+  installAuth(app, store, now);
   installRequestMetrics(app, metrics);
 
   app.register(swagger, {
@@ -83,7 +85,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   });
 
   app.register(async (scope) => {
-    const deps = { store: options.store, now };
+    const deps = { store, now };
     scope.get(
       '/healthz',
       { config: { role: 'public' }, schema: { tags: ['operations'], security: [], response: { 200: health } } },
@@ -97,8 +99,8 @@ export function createApi(options: ApiOptions): FastifyInstance {
       },
       async () => {
         try {
-          await options.store.ping();
-          await options.store.listRegistries();
+          await store.ping();
+          await store.listRegistries();
         } catch {
           throw new ApiError('VIGIL_UNAVAILABLE', 'the store is not reachable');
         }
@@ -116,7 +118,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
         },
       },
       async (_request, reply) =>
-        reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render(await options.store.summary())),
+        reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render(await store.summary())),
     );
     scope.get('/api/v1/openapi.json', { config: { role: 'viewer' }, schema: { hide: true } }, async () =>
       scope.swagger(),

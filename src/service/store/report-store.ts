@@ -101,10 +101,22 @@ const zeroCounts = (): SeverityCounts => Object.fromEntries(severities.map((s) =
 
 /**
  * Reads finding_totals (24 rows, moved in the transaction of every change to findings) and counts
- * live images over the (archived_at, last_scanned) index.
+ * live images over the (archived_at, last_scanned) index, in one query (one round trip).
  */
 export async function summary(ctx: StoreContext): Promise<FindingSummary> {
-  const rows = await ctx.db.selectFrom('finding_totals').select(['state', 'severity', 'count']).execute();
+  const rows = await ctx.db
+    .selectFrom('finding_totals')
+    .select((eb) => [
+      'state',
+      'severity',
+      'count',
+      eb
+        .selectFrom('images')
+        .select((inner) => inner.fn.countAll<number>().as('live'))
+        .where('archived_at', 'is', null)
+        .as('images'),
+    ])
+    .execute();
   const counts = Object.fromEntries(findingStates.map((s) => [s, zeroCounts()])) as Record<
     FindingState,
     SeverityCounts
@@ -113,12 +125,8 @@ export async function summary(ctx: StoreContext): Promise<FindingSummary> {
     const bucket = counts[r.state];
     if (bucket !== undefined && r.severity in bucket) bucket[r.severity as Severity] += Number(r.count);
   }
-  const images = await ctx.db
-    .selectFrom('images')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('archived_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return { counts, images: Number(images.count) };
+  // the migration writes all 24 totals rows, so there is always one to carry the count
+  return { counts, images: Number(rows[0]?.images ?? 0) };
 }
 
 /** Per-image counts in one state (default open), read from image_finding_counts; absent digests count zero. */
