@@ -95,33 +95,50 @@ export type TotalsDelta = Map<string, { state: FindingState; severity: string; c
  * for many images (`writeTotals`); without, it is written here.
  */
 export async function refreshCounts(trx: Kysely<Database>, digest: string, pending?: TotalsDelta): Promise<void> {
-  const before = await trx
-    .selectFrom('image_finding_counts')
-    .select(['state', 'severity', 'count'])
-    .where('digest', '=', digest)
-    .execute();
-  const after = await trx
-    .selectFrom('findings')
-    .select(['state', 'severity', (eb) => eb.fn.countAll<number>().as('count')])
-    .where('digest', '=', digest)
-    .groupBy(['state', 'severity'])
-    .execute();
   const delta: TotalsDelta = new Map();
-  for (const r of before) addTo(delta, r, -1);
-  for (const r of after) addTo(delta, r, 1);
-  if (![...delta.values()].some((d) => d.change !== 0)) return;
-  await trx.deleteFrom('image_finding_counts').where('digest', '=', digest).execute();
-  if (after.length > 0) {
-    await trx
-      .insertInto('image_finding_counts')
-      .values(after.map((r) => ({ digest, state: r.state, severity: r.severity, count: Number(r.count) })))
+  await refreshCountsOf(trx, [digest], delta);
+  if (pending === undefined) await writeTotals(trx, delta);
+  else for (const d of delta.values()) addTo(pending, { ...d, count: d.change }, 1);
+}
+
+/** `refreshCounts` for many digests in four statements, the totals' change added to `pending`. */
+async function refreshCountsOf(trx: Kysely<Database>, digests: readonly string[], pending: TotalsDelta): Promise<void> {
+  for (const part of chunks(digests, DIGESTS_PER_QUERY)) {
+    const before = await trx
+      .selectFrom('image_finding_counts')
+      .select(['digest', 'state', 'severity', 'count'])
+      .where('digest', 'in', part)
       .execute();
+    const after = await trx
+      .selectFrom('findings')
+      .select(['digest', 'state', 'severity', (eb) => eb.fn.countAll<number>().as('count')])
+      .where('digest', 'in', part)
+      .groupBy(['digest', 'state', 'severity'])
+      .execute();
+    const perDigest = new Map<string, TotalsDelta>();
+    const deltaOf = (digest: string) => {
+      let delta = perDigest.get(digest);
+      if (delta === undefined) perDigest.set(digest, (delta = new Map()));
+      return delta;
+    };
+    for (const r of before) addTo(deltaOf(r.digest), r, -1);
+    for (const r of after) addTo(deltaOf(r.digest), r, 1);
+    const moved = new Set<string>();
+    for (const [digest, delta] of perDigest) {
+      if (![...delta.values()].some((d) => d.change !== 0)) continue;
+      moved.add(digest);
+      for (const d of delta.values()) addTo(pending, { ...d, count: d.change }, 1);
+    }
+    if (moved.size === 0) continue;
+    await trx
+      .deleteFrom('image_finding_counts')
+      .where('digest', 'in', [...moved])
+      .execute();
+    const rows = after
+      .filter((r) => moved.has(r.digest))
+      .map((r) => ({ digest: r.digest, state: r.state, severity: r.severity, count: Number(r.count) }));
+    for (const values of chunks(rows)) await trx.insertInto('image_finding_counts').values(values).execute();
   }
-  if (pending === undefined) {
-    await writeTotals(trx, delta);
-    return;
-  }
-  for (const d of delta.values()) addTo(pending, { ...d, count: d.change }, 1);
 }
 
 function addTo(
@@ -238,9 +255,13 @@ async function applyBatch(
   const existingByDigest = await existingFindings(trx, results, live);
 
   const out: Array<StoreEvent[] | undefined> = [];
-  // by match time: the findings seen again unchanged, and the images matched
+  // by match time: the findings seen again unchanged, those resolved, and the images matched
   const touched = new Map<number, number[]>();
+  const resolved = new Map<number, number[]>();
   const scanned = new Map<number, string[]>();
+  // images whose counts moved, and each result's events, written once for the batch below
+  const moved: string[] = [];
+  const newEvents: Array<{ events: NewEvent[]; at: Date }> = [];
   for (const { digest, findings, options } of results) {
     if (!known.has(digest)) {
       out.push(undefined);
@@ -256,10 +277,36 @@ async function applyBatch(
     const existing = scope === undefined ? rows : rows.filter((r) => scope.has(r.purl));
     const seenAgain = touched.get(now) ?? [];
     touched.set(now, seenAgain);
-    const { events, countsMoved } = await applyOne(trx, digest, findings, existing, options, seenAgain);
+    const resolving = resolved.get(now) ?? [];
+    resolved.set(now, resolving);
+    const { events, countsMoved } = await applyOne(trx, digest, findings, existing, options, seenAgain, resolving);
     scanned.set(now, [...(scanned.get(now) ?? []), digest]);
-    if (countsMoved) await refreshCounts(trx, digest, totals);
-    out.push(events.length === 0 ? [] : await insertEvents(trx, events, options.now));
+    if (countsMoved) moved.push(digest);
+    newEvents.push({ events, at: options.now });
+    out.push([]);
+  }
+  for (const [now, ids] of resolved) {
+    for (const part of chunks(ids)) {
+      await trx.updateTable('findings').set({ state: 'resolved', resolved_at: now }).where('id', 'in', part).execute();
+    }
+  }
+  await refreshCountsOf(trx, moved, totals);
+  // the events, in one insert per match time, back to their results by digest (distinct here)
+  const byTime = new Map<number, { at: Date; events: NewEvent[] }>();
+  for (const { events, at } of newEvents) {
+    const group = byTime.get(at.getTime()) ?? { at, events: [] };
+    group.events.push(...events);
+    byTime.set(at.getTime(), group);
+  }
+  const stored = new Map<string, StoreEvent[]>();
+  for (const { at, events } of byTime.values()) {
+    for (const event of await insertEvents(trx, events, at)) {
+      const digest = event.digest as string;
+      stored.set(digest, [...(stored.get(digest) ?? []), event]);
+    }
+  }
+  for (const [at, r] of results.entries()) {
+    if (out[at] !== undefined) out[at] = stored.get(r.digest) ?? [];
   }
   // last_seen of the findings found again, and last_scanned of the images, once for the batch
   for (const [now, seenAgain] of touched) {
@@ -317,8 +364,9 @@ async function existingFindings(
 }
 
 /**
- * One image's changes: inserts, reopens, content updates and resolves are written here; the ids of
- * findings seen again unchanged go to `touched` for one last_seen update per batch.
+ * One image's changes: inserts, reopens and content updates are written here; the ids of findings
+ * seen again unchanged go to `touched`, and of those resolved to `resolved`, for one update each
+ * per batch.
  */
 async function applyOne(
   trx: Kysely<Database>,
@@ -327,6 +375,7 @@ async function applyOne(
   existing: readonly ExistingRow[],
   options: ApplyOptions,
   touched: number[],
+  resolved: number[],
 ): Promise<{ events: NewEvent[]; countsMoved: boolean }> {
   const now = options.now.getTime();
   // One row per (vulnerability, package): the matcher can report the same purl at two locations;
@@ -404,10 +453,8 @@ async function applyOne(
   if (options.complete) {
     const gone = existing.filter((r) => r.state === 'open' && !incoming.has(identity(r.vulnerability_id, r.purl)));
     if (gone.length > 0) countsMoved = true;
-    for (const ids of chunks(gone.map((r) => r.id))) {
-      await trx.updateTable('findings').set({ state: 'resolved', resolved_at: now }).where('id', 'in', ids).execute();
-    }
     for (const r of gone) {
+      resolved.push(r.id);
       events.push({
         type: 'finding.resolved',
         digest,
