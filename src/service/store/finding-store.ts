@@ -280,7 +280,9 @@ async function applyBatch(
     const resolving = resolved.get(now) ?? [];
     resolved.set(now, resolving);
     const { events, countsMoved } = await applyOne(trx, digest, findings, existing, options, seenAgain, resolving);
-    scanned.set(now, [...(scanned.get(now) ?? []), digest]);
+    const matched = scanned.get(now) ?? [];
+    scanned.set(now, matched);
+    matched.push(digest);
     if (countsMoved) moved.push(digest);
     newEvents.push({ events, at: options.now });
     out.push([]);
@@ -302,7 +304,9 @@ async function applyBatch(
   for (const { at, events } of byTime.values()) {
     for (const event of await insertEvents(trx, events, at)) {
       const digest = event.digest as string;
-      stored.set(digest, [...(stored.get(digest) ?? []), event]);
+      const list = stored.get(digest) ?? [];
+      stored.set(digest, list);
+      list.push(event);
     }
   }
   for (const [at, r] of results.entries()) {
