@@ -9,7 +9,7 @@ import type { Inventory } from '../src/core/types.ts';
 import { extractors } from '../src/extract/registry.ts';
 import { extractorsKey } from '../src/scan/extractor-key.ts';
 import { runDbUpdate } from '../src/service/runtime/db-update-job.ts';
-import { reevaluate } from '../src/service/runtime/reevaluate.ts';
+import { redispatchRematches, reevaluate } from '../src/service/runtime/reevaluate.ts';
 import { queueReindex } from '../src/service/runtime/reindex.ts';
 import { checkScanAge } from '../src/service/runtime/scan-age.ts';
 import { createSqliteQueue } from '../src/service/runtime/sqlite-queue.ts';
@@ -174,6 +174,31 @@ describe.each(dialects)('re-evaluation on $name', (dialect) => {
       expect(summary.counts.open.UNKNOWN + summary.counts.resolved.UNKNOWN).toBe(again.length + 2);
     },
   );
+
+  run('a re-match that died before its dispatch is dispatched by the redispatch sweep, once', async () => {
+    await harness.updateVulnDb([LODASH, MINIMIST]);
+    // the process "dies" in its first dispatch: the notifier never answers
+    let stuck = 0;
+    const dying = { ...harness.ctx, notifier: { dispatch: () => (stuck++, new Promise<never>(() => {})) } };
+    void reevaluate(dying);
+    for (let i = 0; i < 200 && stuck === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(stuck).toBe(1);
+    expect(harness.dispatched).toEqual([]);
+
+    // a run younger than the grace period may still be going: left alone
+    expect(await redispatchRematches(harness.ctx)).toBe(0);
+    harness.setNow(at(1));
+    expect(await redispatchRematches(harness.ctx)).toBe(2);
+    const dispatched = harness.dispatched.map((events) => events.map((e) => `${e.type} ${e.image.digest}`));
+    expect(dispatched.sort()).toEqual([[`finding.new ${images.lodash}`], [`finding.new ${images.minimist}`]].sort());
+    expect(harness.dispatched[0]?.[0]?.image.registry).toBe('registry.test');
+    // dispatched once: nothing left for the next sweep, and a finished re-match leaves nothing
+    expect(await redispatchRematches(harness.ctx)).toBe(0);
+    await harness.updateVulnDb([MINIMIST]);
+    await reevaluate(harness.ctx);
+    harness.setNow(at(2));
+    expect(await redispatchRematches(harness.ctx)).toBe(0);
+  });
 
   run('the full re-match touches every image; stale data raises but never resolves', async () => {
     await harness.updateVulnDb([MINIMIST]);

@@ -53,8 +53,11 @@ export async function reevaluate(ctx: RuntimeContext, options: ReevaluateOptions
   let resolvedFindings = 0;
 
   const apply = async (results: MatchApplication[]) => {
-    const applied = await ctx.store.applyMatchResults(results);
+    // the events are also recorded as pending dispatch in the same transaction, and cleared once
+    // dispatched: a process that dies in between leaves them for redispatchRematches
+    const applied = await ctx.store.applyMatchResults(results, { dispatchRun: runId });
     images += results.length;
+    const dispatched: string[] = [];
     for (const [at, events] of applied.entries()) {
       newFindings += events.filter((e) => e.type === 'finding.new').length;
       resolvedFindings += events.filter((e) => e.type === 'finding.resolved').length;
@@ -62,7 +65,9 @@ export async function reevaluate(ctx: RuntimeContext, options: ReevaluateOptions
       const digest = (results[at] as MatchApplication).digest;
       const subject = await subjectOf(digest, `${runId}:${digest}`);
       if (subject !== undefined) await dispatch(ctx, events, subject);
+      dispatched.push(digest);
     }
+    if (dispatched.length > 0) await ctx.store.clearPendingDispatches(runId, dispatched);
   };
 
   if (changed === undefined) {
@@ -107,6 +112,25 @@ export async function reevaluate(ctx: RuntimeContext, options: ReevaluateOptions
   }
   return { runId, images, newFindings, resolvedFindings, complete };
 }
+
+/**
+ * A re-match's dispatches that a process never finished (it died between a batch's transaction and
+ * its dispatch): each image's events go to the notifier now, with their stored ids, so receivers
+ * that saw them can drop them. Rows younger than `graceMs` may belong to a run still going.
+ */
+export async function redispatchRematches(ctx: RuntimeContext, graceMs = REDISPATCH_GRACE_MS, limit = 100) {
+  const pending = await ctx.store.pendingDispatches(new Date(ctx.now().getTime() - graceMs), limit);
+  const subjectOf = subjectResolver(ctx);
+  for (const { runId, digest, events } of pending) {
+    const subject = await subjectOf(digest, `${runId}:${digest}`);
+    if (subject !== undefined && events.length > 0) await dispatch(ctx, events, subject);
+    await ctx.store.clearPendingDispatches(runId, [digest]);
+  }
+  return pending.length;
+}
+
+/** a batch dispatches within seconds of its transaction; a row this old was left by a dead process */
+const REDISPATCH_GRACE_MS = 10 * 60_000;
 
 /**
  * Images per batch: one inventory query and one write transaction each. Larger batches commit

@@ -6,7 +6,7 @@ import type { RuntimeContext } from './context.ts';
 import { runDbUpdate } from './db-update-job.ts';
 import { discover } from './discovery.ts';
 import type { JobQueue } from './queue.ts';
-import { reevaluate } from './reevaluate.ts';
+import { redispatchRematches, reevaluate } from './reevaluate.ts';
 import { queueReindex } from './reindex.ts';
 import { checkScanAge } from './scan-age.ts';
 import { redispatchPending } from './scan-job.ts';
@@ -118,7 +118,12 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
     add('scan-age', schedules.scanAge, 'UTC', () =>
       checkScanAge(ctx, options.windowDays === undefined ? {} : { windowDays: options.windowDays }),
     );
-    add('redispatch', schedules.redispatch, 'UTC', () => redispatchPending(ctx));
+    add(
+      'redispatch',
+      schedules.redispatch,
+      'UTC',
+      async () => (await redispatchPending(ctx)) + (await redispatchRematches(ctx)),
+    );
     add('reindex', schedules.reindex, 'UTC', () => queueReindex(ctx, options.queue));
     add('rollup', schedules.rollup, 'UTC', () => {
       const yesterday = new Date(ctx.now().getTime() - 86_400_000).toISOString().slice(0, 10);

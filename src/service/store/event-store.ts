@@ -70,3 +70,64 @@ export async function listEvents(
     .execute();
   return rows.map(toEvent);
 }
+
+/**
+ * A re-match's outbox: per image with events, a row naming them, written in the transaction that
+ * made them (`applyMatchResults` with `dispatchRun`) and cleared after their dispatch.
+ */
+export async function recordPendingDispatches(
+  trx: Kysely<Database>,
+  runId: string,
+  results: ReadonlyArray<{ readonly digest: string; readonly options: { readonly now: Date } }>,
+  events: ReadonlyArray<readonly StoreEvent[]>,
+): Promise<void> {
+  const rows = results
+    .map((r, at) => ({ r, ids: (events[at] ?? []).map((e) => e.id) }))
+    .filter(({ ids }) => ids.length > 0)
+    .map(({ r, ids }) => ({
+      run_id: runId,
+      digest: r.digest,
+      event_ids: JSON.stringify(ids),
+      created_at: r.options.now.getTime(),
+    }));
+  for (const part of chunks(rows, 100)) await trx.insertInto('rematch_dispatches').values(part).execute();
+}
+
+export async function clearPendingDispatches(
+  ctx: StoreContext,
+  runId: string,
+  digests: readonly string[],
+): Promise<void> {
+  for (const part of chunks(digests)) {
+    await ctx.write((trx) =>
+      trx.deleteFrom('rematch_dispatches').where('run_id', '=', runId).where('digest', 'in', part).execute(),
+    );
+  }
+}
+
+/** Re-match dispatches recorded before `before` and never cleared, oldest first, with their events. */
+export async function pendingDispatches(
+  ctx: StoreContext,
+  before: Date,
+  limit: number,
+): Promise<Array<{ runId: string; digest: string; events: StoreEvent[] }>> {
+  const rows = await ctx.db
+    .selectFrom('rematch_dispatches')
+    .select(['run_id', 'digest', 'event_ids'])
+    .where('created_at', '<', before.getTime())
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  const out: Array<{ runId: string; digest: string; events: StoreEvent[] }> = [];
+  for (const r of rows) {
+    const ids = JSON.parse(r.event_ids) as number[];
+    const events: StoreEvent[] = [];
+    for (const part of chunks(ids)) {
+      const found = await ctx.db.selectFrom('events').selectAll().where('id', 'in', part).orderBy('id').execute();
+      events.push(...found.map(toEvent));
+    }
+    out.push({ runId: r.run_id, digest: r.digest, events });
+  }
+  return out;
+}

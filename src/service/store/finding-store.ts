@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { VigilError } from '../../core/errors.ts';
 import { type Finding, type Severity, severities } from '../../core/types.ts';
 import { chunks, type StoreContext, toFlag } from './context.ts';
-import { insertEvents, type NewEvent } from './event-store.ts';
+import { insertEvents, type NewEvent, recordPendingDispatches } from './event-store.ts';
 import type { Database, FindingState, FindingTable } from './schema.ts';
 import type { ApplyOptions, MatchApplication, StoredFinding, StoreEvent } from './types.ts';
 
@@ -117,8 +117,8 @@ async function refreshCountsOf(trx: Kysely<Database>, digests: readonly string[]
       .execute();
     const perDigest = new Map<string, TotalsDelta>();
     const deltaOf = (digest: string) => {
-      let delta = perDigest.get(digest);
-      if (delta === undefined) perDigest.set(digest, (delta = new Map()));
+      const delta = perDigest.get(digest) ?? new Map();
+      perDigest.set(digest, delta);
       return delta;
     };
     for (const r of before) addTo(deltaOf(r.digest), r, -1);
@@ -206,6 +206,7 @@ export async function applyMatchResult(
 export async function applyMatchResults(
   ctx: StoreContext,
   results: readonly MatchApplication[],
+  options: { readonly dispatchRun?: string } = {},
 ): Promise<StoreEvent[][]> {
   if (results.length === 0) return [];
   return ctx.write(async (trx) => {
@@ -219,6 +220,7 @@ export async function applyMatchResults(
     }
     // the totals move once, at the end: rows every image touches, written in one order
     await writeTotals(trx, totals);
+    if (options.dispatchRun !== undefined) await recordPendingDispatches(trx, options.dispatchRun, results, out);
     return out;
   });
 }

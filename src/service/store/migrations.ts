@@ -40,6 +40,8 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
       '0004-delta-inventories': { up: (db) => deltaInventoryTables(db) },
       // findings pages of a repository or an image read this index alone (report-store.ts)
       '0005-findings-digest-page': { up: (db) => findingsDigestPage(db) },
+      // a re-match's events not yet handed to the notifier (finding-store.ts, reevaluate.ts)
+      '0006-rematch-dispatches': { up: (db) => rematchDispatches(db, dialect) },
     }),
   };
 }
@@ -323,5 +325,33 @@ async function findingsDigestPage(db: Kysely<any>): Promise<void> {
     .createIndex('findings_digest_page')
     .on('findings')
     .columns(['digest', 'severity_rank', 'id', 'state', 'fix_available', 'kev'])
+    .execute();
+}
+
+/**
+ * One row per re-matched image whose events are not yet handed to the notifier: written in the
+ * re-match's transaction, deleted after its dispatch, so a process that dies between the two
+ * leaves the row for `redispatchPending` to finish.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on today's table types
+async function rematchDispatches(db: Kysely<any>, dialect: StoreDialect): Promise<void> {
+  const t = typesFor(dialect);
+  await db.schema
+    .createTable('rematch_dispatches')
+    .addColumn('id', t.serialType, t.serial)
+    .addColumn('run_id', 'text', (c) => c.notNull())
+    .addColumn('digest', 'text', (c) => c.notNull())
+    .addColumn('event_ids', 'text', (c) => c.notNull())
+    .addColumn('created_at', t.millis, (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('rematch_dispatches_run')
+    .on('rematch_dispatches')
+    .columns(['run_id', 'digest'])
+    .execute();
+  await db.schema
+    .createIndex('rematch_dispatches_age')
+    .on('rematch_dispatches')
+    .columns(['created_at', 'id'])
     .execute();
 }

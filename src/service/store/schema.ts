@@ -187,6 +187,15 @@ export interface EventTable {
   created_at: Millis;
 }
 
+export interface RematchDispatchTable {
+  id: Generated<number>;
+  run_id: string;
+  digest: string;
+  /** JSON array of event ids, in id order */
+  event_ids: string;
+  created_at: Millis;
+}
+
 export type TokenRole = 'viewer' | 'operator' | 'admin';
 
 export interface ApiTokenTable {
@@ -215,5 +224,6 @@ export interface Database {
   finding_history_daily: FindingHistoryDailyTable;
   scans: ScanTable;
   events: EventTable;
+  rematch_dispatches: RematchDispatchTable;
   api_tokens: ApiTokenTable;
 }

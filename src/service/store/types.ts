@@ -279,7 +279,20 @@ export interface Store {
    * applyMatchResult for many images in one transaction (what a re-match does); a digest with no
    * image row gets [] instead of an error
    */
-  applyMatchResults(results: readonly MatchApplication[]): Promise<StoreEvent[][]>;
+  applyMatchResults(
+    results: readonly MatchApplication[],
+    options?: {
+      /** a re-match run's id: the events are also recorded as pending dispatch (see below) */
+      readonly dispatchRun?: string;
+    },
+  ): Promise<StoreEvent[][]>;
+  /** after a re-match run's dispatch of these images' events: their pending rows go */
+  clearPendingDispatches(runId: string, digests: readonly string[]): Promise<void>;
+  /** re-match dispatches recorded before `before` and not cleared (the process died), oldest first */
+  pendingDispatches(
+    before: Date,
+    limit: number,
+  ): Promise<Array<{ runId: string; digest: string; events: StoreEvent[] }>>;
   /** deleted from the registry: the image rows and (once no live row has the digest) its findings */
   archiveImage(digest: string, now: Date, scope?: { registryId: string; repository: string }): Promise<void>;
   suppressFinding(
