@@ -31,13 +31,17 @@ export async function toNotifyEvents(
   });
   const newCount = events.filter((e) => e.type === 'finding.new').length;
   const resolvedCount = events.filter((e) => e.type === 'finding.resolved').length;
+  // the findings the events name, in one query
+  const ids = events.map((e) => e.payload.findingId).filter((id): id is number => typeof id === 'number');
+  const findings = ids.length === 0 ? new Map<number, Finding>() : await findingsOf(store, ids);
   const out: NotifyEvent[] = [];
   for (const event of events) {
     const payload = event.payload;
     switch (event.type) {
       case 'finding.new':
       case 'finding.resolved': {
-        const finding = await findingOf(store, payload);
+        const id = payload.findingId;
+        const finding = typeof id === 'number' ? findings.get(id) : undefined;
         if (finding === undefined) continue;
         out.push({ ...base(event), type: event.type, scanId: subject.scanId, finding });
         break;
@@ -76,8 +80,8 @@ export async function toNotifyEvents(
   return out;
 }
 
-async function findingOf(store: Store, payload: Record<string, unknown>): Promise<Finding | undefined> {
-  const id = payload.findingId;
-  if (typeof id !== 'number') return undefined;
-  return (await store.getFinding(id))?.finding;
+async function findingsOf(store: Store, ids: readonly number[]): Promise<Map<number, Finding>> {
+  const out = new Map<number, Finding>();
+  for (const [id, stored] of await store.getFindings(ids)) out.set(id, stored.finding);
+  return out;
 }

@@ -275,6 +275,16 @@ describe.each(dialects)('findings lifecycle on $name', (dialect) => {
       expect(await store.applyMatchResults([])).toEqual([]);
     });
 
+    it('reads many findings by id at once', async () => {
+      await store.applyMatchResult(digest, [A, B, C], { complete: true, now: at(1) });
+      const page = (await store.findingsPage({ digest }, undefined, 10)).findings;
+      const ids = page.map((f) => f.id);
+      const found = await store.getFindings([...ids, ids[0] as number, 999_999, -1, 1.5]);
+      expect([...found.keys()].sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
+      expect(found.get(ids[0] as number)?.finding).toEqual(page[0]?.finding);
+      expect((await store.getFindings([])).size).toBe(0);
+    });
+
     it('refuses a digest it has never stored', async () => {
       const error = await store.applyMatchResult(digestOf(99), [A], { complete: true, now: at(1) }).catch((e) => e);
       expect(isVigilError(error, 'VIGIL_IMAGE_NOT_FOUND')).toBe(true);

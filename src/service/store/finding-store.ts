@@ -536,6 +536,17 @@ export async function suppressFinding(
   return row === undefined ? undefined : toStoredFinding(row);
 }
 
+/** Many findings by id in one query per 500; ids not stored are absent from the map. */
+export async function getFindings(ctx: StoreContext, ids: readonly number[]): Promise<Map<number, StoredFinding>> {
+  const out = new Map<number, StoredFinding>();
+  const valid = [...new Set(ids)].filter((id) => Number.isSafeInteger(id));
+  for (const part of chunks(valid)) {
+    const rows = await ctx.db.selectFrom('findings').selectAll().where('id', 'in', part).execute();
+    for (const row of rows) out.set(Number(row.id), toStoredFinding(row));
+  }
+  return out;
+}
+
 export async function getFinding(ctx: StoreContext, id: number): Promise<StoredFinding | undefined> {
   if (!Number.isSafeInteger(id)) return undefined;
   const row = await ctx.db.selectFrom('findings').selectAll().where('id', '=', id).executeTakeFirst();

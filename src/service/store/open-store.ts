@@ -118,6 +118,7 @@ function storeOn(ctx: StoreContext): Store {
     archiveImage: (digest, now, scope) => findings.archiveImage(ctx, digest, now, scope),
     suppressFinding: (id, suppression) => findings.suppressFinding(ctx, id, suppression),
     getFinding: (id) => findings.getFinding(ctx, id),
+    getFindings: (ids) => findings.getFindings(ctx, ids),
     findingsPage: (filter, cursor, limit) => reports.findingsPage(ctx, filter, cursor, limit),
     summary: () => reports.summary(ctx),
     countsByImage: (digests, state) => reports.countsByImage(ctx, digests, state),

@@ -300,6 +300,8 @@ export interface Store {
     suppression: { reason: string; by: string; until?: Date },
   ): Promise<StoredFinding | undefined>;
   getFinding(id: number): Promise<StoredFinding | undefined>;
+  /** many findings by id; ids not stored are absent */
+  getFindings(ids: readonly number[]): Promise<Map<number, StoredFinding>>;
   findingsPage(filter: FindingFilter, cursor: string | undefined, limit: number): Promise<FindingPage>;
   summary(): Promise<FindingSummary>;
   /** per-image counts of findings in `state` (default open): the ECR-style per-image summary */
