@@ -3,7 +3,7 @@ import type { Inventory, Package } from '../../core/types.ts';
 import { hasUbuntuProPackages } from '../../match/distro.ts';
 import { matchInventory } from '../../match/index.ts';
 import { type ChangedIndex, changedIndex, packagesHitBy } from '../store/package-index.ts';
-import type { MatchApplication, PackageKey } from '../store/types.ts';
+import type { Image, MatchApplication, PackageKey } from '../store/types.ts';
 import type { RuntimeContext } from './context.ts';
 import { subjectResolver } from './image-subject.ts';
 import { dispatch } from './scan-job.ts';
@@ -58,12 +58,16 @@ export async function reevaluate(ctx: RuntimeContext, options: ReevaluateOptions
     const applied = await ctx.store.applyMatchResults(results, { dispatchRun: runId });
     images += results.length;
     const dispatched: string[] = [];
+    // the image rows events name, for every image with events in one query
+    const told = results.filter((_, at) => (applied[at]?.length ?? 0) > 0).map((r) => r.digest);
+    const rows = told.length === 0 ? new Map<string, Image[]>() : await ctx.store.getImagesOf(told);
     for (const [at, events] of applied.entries()) {
       newFindings += events.filter((e) => e.type === 'finding.new').length;
       resolvedFindings += events.filter((e) => e.type === 'finding.resolved').length;
       if (events.length === 0) continue;
       const digest = (results[at] as MatchApplication).digest;
-      const subject = await subjectOf(digest, `${runId}:${digest}`);
+      const live = rows.get(digest)?.find((i) => i.archivedAt === undefined);
+      const subject = await subjectOf(digest, `${runId}:${digest}`, live);
       if (subject !== undefined) await dispatch(ctx, events, subject);
       dispatched.push(digest);
     }

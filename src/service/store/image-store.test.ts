@@ -129,6 +129,10 @@ describe.each(dialects)('images, tags and inventories on $name', (dialect) => {
       expect(await store.imagesAffectedBy([{ ecosystem: 'Debian:12', name: 'openssl' }])).toEqual([]);
       expect(await store.imagesAffectedBy([{ ecosystem: 'Debian:12', name: 'curl' }])).toEqual([digest]);
       expect((await store.getImages(digest))[0]).toMatchObject({ lastIndexed: at(2), extractorKey: 'key-2' });
+      const many = await store.getImagesOf([digest, digestOf(77), digest]);
+      expect([...many.keys()]).toEqual([digest, digestOf(77)]);
+      expect(many.get(digest)).toEqual(await store.getImages(digest));
+      expect(many.get(digestOf(77))).toEqual([]);
     });
 
     const lookups: Array<{ name: string; keys: PackageKey[]; hits: number[] }> = [

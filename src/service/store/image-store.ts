@@ -72,6 +72,22 @@ export async function upsertImage(ctx: StoreContext, input: ImageInput, now: Dat
   });
 }
 
+/** `getImages` for many digests in one query per 500; a digest with no row maps to []. */
+export async function getImagesOf(ctx: StoreContext, digests: readonly string[]): Promise<Map<string, Image[]>> {
+  const out = new Map<string, Image[]>(digests.map((d) => [d, []]));
+  for (const part of chunks([...new Set(digests)], LOOKUP_CHUNK)) {
+    const rows = await ctx.db
+      .selectFrom('images')
+      .selectAll()
+      .where('digest', 'in', part)
+      .orderBy('first_seen')
+      .orderBy('id')
+      .execute();
+    for (const row of rows) out.get(row.digest)?.push(toImage(row));
+  }
+  return out;
+}
+
 export async function getImages(ctx: StoreContext, digest: string): Promise<Image[]> {
   const rows = await ctx.db
     .selectFrom('images')

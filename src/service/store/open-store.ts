@@ -101,6 +101,7 @@ function storeOn(ctx: StoreContext): Store {
     deleteConfig: (id, now) => configs.deleteConfig(ctx, id, now),
     upsertImage: (input, now) => images.upsertImage(ctx, input, now),
     getImages: (digest) => images.getImages(ctx, digest),
+    getImagesOf: (digests) => images.getImagesOf(ctx, digests),
     listImages: (filter, cursor, limit) => images.listImages(ctx, filter, cursor, limit),
     recordTag: (ref, digest, now) => images.recordTag(ctx, ref, digest, now),
     tagHistory: (ref) => images.tagHistory(ctx, ref),

@@ -250,6 +250,8 @@ export interface Store {
 
   upsertImage(input: ImageInput, now: Date): Promise<Image>;
   getImages(digest: string): Promise<Image[]>;
+  /** getImages for many digests at once; a digest with no row maps to [] */
+  getImagesOf(digests: readonly string[]): Promise<Map<string, Image[]>>;
   listImages(
     filter: { repository?: string; registryId?: string; includeArchived?: boolean },
     cursor: string | undefined,
