@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database as Schema } from './schema.ts';
@@ -17,6 +18,31 @@ const types = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * SQL texts to run as named (prepared) statements, with their names. PostgreSQL plans an unnamed
+ * statement on every execution, and for a findings page planning cost as much as running it
+ * (0.34 against 0.36 ms): a named one is planned once per connection. Only texts a module asks for
+ * are named (`preparedOnPostgres`), so each connection holds a bounded set.
+ */
+const preparedNames = new Map<string, string>();
+const MAX_PREPARED = 256;
+
+/** Runs `sql` as a named statement from now on, on every PostgreSQL store of this process. */
+export function preparedOnPostgres(sql: string): void {
+  if (preparedNames.has(sql) || preparedNames.size >= MAX_PREPARED) return;
+  preparedNames.set(sql, `vigil_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`);
+}
+
+/** A pg client that sends the registered texts as named statements (node-postgres prepares each once). */
+class PreparingClient extends pg.Client {
+  // biome-ignore lint/suspicious/noExplicitAny: pg's query() has a dozen overloads; this forwards all
+  override query(config: any, values?: any, callback?: any): any {
+    const name = typeof config === 'string' && Array.isArray(values) ? preparedNames.get(config) : undefined;
+    if (name === undefined) return super.query(config, values, callback);
+    return super.query({ name, text: config, values }, callback);
+  }
+}
+
 export interface PostgresOptions {
   /** schema for every table (created if missing); default: the server's search_path */
   readonly schema?: string;
@@ -29,6 +55,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Kysely
     throw new TypeError(`schema ${JSON.stringify(schema)} is not a lowercase SQL identifier`);
   }
   const pool = new pg.Pool({
+    Client: PreparingClient,
     connectionString: url,
     max: options.poolSize ?? 10,
     types,
