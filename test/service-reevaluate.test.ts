@@ -179,7 +179,11 @@ describe.each(dialects)('re-evaluation on $name', (dialect) => {
     await harness.updateVulnDb([LODASH, MINIMIST]);
     // the process "dies" in its first dispatch: the notifier never answers
     let stuck = 0;
-    const dying = { ...harness.ctx, notifier: { dispatch: () => (stuck++, new Promise<never>(() => {})) } };
+    const hang = () => {
+      stuck++;
+      return new Promise<never>(() => {});
+    };
+    const dying = { ...harness.ctx, notifier: { dispatch: hang } };
     void reevaluate(dying);
     for (let i = 0; i < 200 && stuck === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(stuck).toBe(1);
