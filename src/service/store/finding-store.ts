@@ -3,6 +3,7 @@ import { VigilError } from '../../core/errors.ts';
 import { type Finding, type Severity, severities } from '../../core/types.ts';
 import { chunks, type StoreContext, toFlag } from './context.ts';
 import { insertEvents, type NewEvent, recordPendingDispatches } from './event-store.ts';
+import { forgetLiveImages } from './live-images.ts';
 import type { Database, FindingState, FindingTable } from './schema.ts';
 import type { ApplyOptions, MatchApplication, StoredFinding, StoreEvent } from './types.ts';
 
@@ -17,7 +18,27 @@ export const severityRank = (severity: Severity): number => {
  */
 export const findingJson = Symbol('the Finding as stored JSON');
 
-export function toStoredFinding(row: Selectable<FindingTable>): StoredFinding {
+/** the columns a StoredFinding is read from (pages select these, not every column) */
+export const storedFindingColumns = [
+  'id',
+  'digest',
+  'vulnerability_id',
+  'purl',
+  'severity',
+  'fix_state',
+  'state',
+  'first_seen',
+  'last_seen',
+  'resolved_at',
+  'suppress_reason',
+  'suppressed_by',
+  'suppressed_until',
+  'finding',
+] as const;
+
+export function toStoredFinding(
+  row: Pick<Selectable<FindingTable>, (typeof storedFindingColumns)[number]>,
+): StoredFinding {
   const stored = {
     id: row.id,
     digest: row.digest,
@@ -507,6 +528,8 @@ export async function archiveImage(
       .execute();
     await refreshCounts(trx, digest);
   });
+  // fewer live images for summary() to report
+  forgetLiveImages(ctx);
 }
 
 export async function suppressFinding(

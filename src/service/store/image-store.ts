@@ -5,6 +5,7 @@ import type { Inventory } from '../../core/types.ts';
 import { hasUbuntuProPackages } from '../../match/distro.ts';
 import { chunks, isUuid, type StoreContext, toDate, toFlag } from './context.ts';
 import { refreshCounts } from './finding-store.ts';
+import { forgetLiveImages } from './live-images.ts';
 import { indexKey, packageIndexEntries } from './package-index.ts';
 import type { FindingState, ImageTable } from './schema.ts';
 import type { Image, ImageInput, PackageKey, ScanConfig, TagHistoryEntry, TagRef } from './types.ts';
@@ -31,7 +32,7 @@ export function toImage(row: Selectable<ImageTable>): Image {
  * return to open (or suppressed, when they were) without new events.
  */
 export async function upsertImage(ctx: StoreContext, input: ImageInput, now: Date): Promise<Image> {
-  return ctx.write(async (trx) => {
+  const image = await ctx.write(async (trx) => {
     const row = await trx
       .insertInto('images')
       .values({
@@ -70,6 +71,9 @@ export async function upsertImage(ctx: StoreContext, input: ImageInput, now: Dat
     if (revived.numUpdatedRows > 0n) await refreshCounts(trx, input.digest);
     return toImage(row);
   });
+  // a new or revived image moves the live count summary() reports
+  forgetLiveImages(ctx);
+  return image;
 }
 
 /** `getImages` for many digests in one query per 500; a digest with no row maps to []. */

@@ -98,6 +98,11 @@ describe.each(dialects)('history, pages and summaries on $name', (dialect) => {
       await store.applyMatchResult(digestOf(1), [aFinding('CVE-1', 'a', 'HIGH')], { complete: true, now });
       const summary = await store.summary();
       expect(summary.images).toBe(2);
+      // the live count is remembered, and forgotten by this store's own image writes
+      await image(3);
+      expect((await store.summary()).images).toBe(3);
+      await store.archiveImage(digestOf(3), now);
+      expect((await store.summary()).images).toBe(2);
       expect(summary.counts.open).toEqual({ CRITICAL: 0, HIGH: 2, MEDIUM: 0, LOW: 0, NONE: 0, UNKNOWN: 0 });
       expect(summary.counts.resolved.LOW).toBe(1);
       expect(Object.values(summary.counts.archived).every((n) => n === 0)).toBe(true);

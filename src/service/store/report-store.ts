@@ -2,8 +2,9 @@ import { type SelectQueryBuilder, sql } from 'kysely';
 import { VigilError } from '../../core/errors.ts';
 import { type Severity, severities } from '../../core/types.ts';
 import { chunks, type StoreContext } from './context.ts';
-import { severityRank, toStoredFinding } from './finding-store.ts';
+import { severityRank, storedFindingColumns, toStoredFinding } from './finding-store.ts';
 import { toImage } from './image-store.ts';
+import { liveImageCount } from './live-images.ts';
 import { preparedOnPostgres } from './postgres-database.ts';
 import type { Database, FindingState, FindingTable } from './schema.ts';
 import type { FindingFilter, FindingPage, FindingSummary, Image, SeverityCounts } from './types.ts';
@@ -50,7 +51,7 @@ export async function findingsPage(
   const scoped = repository !== undefined || filter.digest !== undefined;
   const query = ctx.db
     .selectFrom('findings as f')
-    .selectAll('f')
+    .select([...storedFindingColumns.map((c) => `f.${c}` as const), 'f.severity_rank'])
     .$if(scoped, (q) =>
       q.where('f.id', 'in', (eb) =>
         pageFilter(eb.selectFrom('findings as f').select('f.id'), filter, cursor)
@@ -104,23 +105,14 @@ function pageFilter<O>(query: FindingsQuery<O>, filter: FindingFilter, cursor: s
 const zeroCounts = (): SeverityCounts => Object.fromEntries(severities.map((s) => [s, 0])) as SeverityCounts;
 
 /**
- * Reads finding_totals (24 rows, moved in the transaction of every change to findings) and counts
- * live images over the (archived_at, last_scanned) index, in one query (one round trip).
+ * Reads finding_totals (24 rows, moved in the transaction of every change to findings) and the
+ * live image count (see above).
  */
 export async function summary(ctx: StoreContext): Promise<FindingSummary> {
-  const rows = await ctx.db
-    .selectFrom('finding_totals')
-    .select((eb) => [
-      'state',
-      'severity',
-      'count',
-      eb
-        .selectFrom('images')
-        .select((inner) => inner.fn.countAll<number>().as('live'))
-        .where('archived_at', 'is', null)
-        .as('images'),
-    ])
-    .execute();
+  const [rows, images] = await Promise.all([
+    ctx.db.selectFrom('finding_totals').select(['state', 'severity', 'count']).execute(),
+    liveImageCount(ctx),
+  ]);
   const counts = Object.fromEntries(findingStates.map((s) => [s, zeroCounts()])) as Record<
     FindingState,
     SeverityCounts
@@ -129,8 +121,7 @@ export async function summary(ctx: StoreContext): Promise<FindingSummary> {
     const bucket = counts[r.state];
     if (bucket !== undefined && r.severity in bucket) bucket[r.severity as Severity] += Number(r.count);
   }
-  // the migration writes all 24 totals rows, so there is always one to carry the count
-  return { counts, images: Number(rows[0]?.images ?? 0) };
+  return { counts, images };
 }
 
 /** Per-image counts in one state (default open), read from image_finding_counts; absent digests count zero. */
