@@ -19,6 +19,7 @@ import type { OsvRecord, VulnDbReader } from '../src/core/osv.ts';
 import type { Inventory, Package } from '../src/core/types.ts';
 import { openVulnDb } from '../src/vulndb/store-reader.ts';
 import { ZipWriter } from '../src/vulndb/zip-writer.ts';
+import { seeded } from './support/seeded.ts';
 
 /**
  * The import phase is plain JavaScript run against the built library (`npm run bench:match` builds
@@ -190,17 +191,6 @@ async function runPhase(name: string, dir: string, db: string, records: number):
     seconds: (performance.now() - started) / 1000,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     ...(extra !== undefined ? { extra } : {}),
-  };
-}
-
-/** mulberry32: a small seeded generator, so every run builds the same mirror */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -7,6 +7,7 @@ import type { OsvRecord } from '../../src/core/osv.ts';
 import type { Store } from '../../src/service/store/index.ts';
 import { anInventory, digestOf } from '../../src/service/store/testing.ts';
 import type { VulnSource } from '../../src/vulndb/types.ts';
+import { seeded } from './seeded.ts';
 
 export interface FleetShape {
   readonly images: number;
@@ -30,17 +31,6 @@ export const ECOSYSTEM_RECORDS: ReadonlyArray<readonly [ecosystem: string, recor
 /** the Debian package names the fleet draws its inventories from */
 export const FLEET_POOL = 3_000;
 const DEBIAN_NAMES = 12_000;
-
-/** mulberry32: a small seeded generator */
-export function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PROSE =
   'A flaw was found in the request parser. An attacker able to send crafted input can cause excessive memory ' +

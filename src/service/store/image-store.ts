@@ -6,7 +6,7 @@ import { hasUbuntuProPackages } from '../../match/distro.ts';
 import { chunks, isUuid, type StoreContext, toDate, toFlag } from './context.ts';
 import { refreshCounts } from './finding-store.ts';
 import { forgetLiveImages } from './live-images.ts';
-import { indexKey, packageIndexEntries } from './package-index.ts';
+import { changedIndex, packageIndexEntries } from './package-index.ts';
 import type { FindingState, ImageTable } from './schema.ts';
 import type { Image, ImageInput, PackageKey, ScanConfig, TagHistoryEntry, TagRef } from './types.ts';
 
@@ -360,15 +360,9 @@ export async function affectedPackages(
   ctx: StoreContext,
   packages: readonly PackageKey[],
 ): Promise<Map<string, string[] | null>> {
-  // grouped by ecosystem so each query is `ecosystem = ? and name in (...)`: one index range per name
-  const byEcosystem = new Map<string, Set<string>>();
-  for (const key of packages.map(indexKey)) {
-    const names = byEcosystem.get(key.ecosystem) ?? new Set<string>();
-    names.add(key.name);
-    byEcosystem.set(key.ecosystem, names);
-  }
   const affected = new Map<string, string[] | null>();
-  for (const [ecosystem, names] of byEcosystem) {
+  // grouped by ecosystem so each query is `ecosystem = ? and name in (...)`: one index range per name
+  for (const [ecosystem, names] of changedIndex(packages)) {
     for (const part of chunks([...names], LOOKUP_CHUNK)) {
       const rows = await ctx.db
         .selectFrom('inventory_packages as p')
