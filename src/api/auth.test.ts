@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TokenRole } from '../service/store/types.ts';
 import { generateToken, hashToken, issueToken, TOKEN_CACHE_MS, withTokenCache } from './auth.ts';
-import { type ApiHarness, apiDialects, FIXED_NOW, openHarness } from './testing.ts';
+import { type ApiHarness, apiDialects, FIXED_NOW, harnessPerTest } from './testing.ts';
 
 type Method = 'GET' | 'POST' | 'DELETE';
 const routes: Array<{ method: Method; url: string; needs: TokenRole | 'public'; payload?: object }> = [
@@ -36,13 +36,7 @@ describe('tokens', () => {
 
 describe.each(apiDialects)('auth on $name', (dialect) => {
   let h: ApiHarness;
-  beforeEach(async (ctx) => {
-    if (dialect.skipReason !== undefined) ctx.skip(dialect.skipReason);
-    h = await openHarness(dialect);
-  });
-  afterEach(async () => {
-    await h?.close();
-  });
+  harnessPerTest(dialect, { set: (opened) => (h = opened), get: () => h });
 
   const call = (route: (typeof routes)[number], headers: Record<string, string> = {}, query = '') =>
     h.app.inject({

@@ -1,17 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../service/store/types.ts';
 import { createApi } from './index.ts';
-import { type ApiHarness, apiDialects, openHarness } from './testing.ts';
+import { type ApiHarness, apiDialects, harnessPerTest } from './testing.ts';
 
 describe.each(apiDialects)('bad input on $name', (dialect) => {
   let h: ApiHarness;
-  beforeEach(async (ctx) => {
-    if (dialect.skipReason !== undefined) ctx.skip(dialect.skipReason);
-    h = await openHarness(dialect);
-  });
-  afterEach(async () => {
-    await h?.close();
-  });
+  harnessPerTest(dialect, { set: (opened) => (h = opened), get: () => h });
 
   const send = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: string | object, type = 'application/json') =>
     h.app.inject({

@@ -1,18 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { aFinding, digestOf } from '../service/store/testing.ts';
-import { type ApiHarness, apiDialects, FIXED_NOW, openHarness } from './testing.ts';
+import { type ApiHarness, apiDialects, FIXED_NOW, harnessPerTest } from './testing.ts';
 
 const DAY = 86_400_000;
 
 describe.each(apiDialects)('history and scan-age on $name', (dialect) => {
   let h: ApiHarness;
-  beforeEach(async (ctx) => {
-    if (dialect.skipReason !== undefined) ctx.skip(dialect.skipReason);
-    h = await openHarness(dialect);
-  });
-  afterEach(async () => {
-    await h?.close();
-  });
+  harnessPerTest(dialect, { set: (opened) => (h = opened), get: () => h });
 
   const get = (url: string) => h.app.inject({ method: 'GET', url, headers: h.auth('viewer') });
 

@@ -1,22 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { VulnDbStatus } from '../core/osv.ts';
 import { aFinding, digestOf } from '../service/store/testing.ts';
 import type { FindingSummary } from '../service/store/types.ts';
 import { escapeHtml, renderStatusPage, type StatusModel } from './status-page.ts';
-import { type ApiHarness, apiDialects, FIXED_NOW, openHarness } from './testing.ts';
+import { type ApiHarness, apiDialects, FIXED_NOW, harnessPerTest } from './testing.ts';
 
 const DAY = 86_400_000;
 const HOSTILE = `<script>alert("x")</script><img src=x onerror='alert(1)'>&amp;`;
 
 describe.each(apiDialects)('GET / (status page) on $name', (dialect) => {
   let h: ApiHarness;
-  beforeEach(async (ctx) => {
-    if (dialect.skipReason !== undefined) ctx.skip(dialect.skipReason);
-    h = await openHarness(dialect);
-  });
-  afterEach(async () => {
-    await h?.close();
-  });
+  harnessPerTest(dialect, { set: (opened) => (h = opened), get: () => h });
 
   const page = (query = '') => h.app.inject({ method: 'GET', url: `/${query}`, headers: h.auth('viewer') });
 

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pg from 'pg';
 import pino from 'pino';
+import { afterEach, beforeEach } from 'vitest';
 import { createSecretBox, type SecretBox } from '../service/secrets.ts';
 import { openStore } from '../service/store/open-store.ts';
 import type { Store, TokenRole } from '../service/store/types.ts';
@@ -93,6 +94,24 @@ async function openStoreRetrying(url: string, options: Parameters<typeof openSto
       if (code !== '3F000' || attempt >= 5) throw err;
     }
   }
+}
+
+/**
+ * Opens a harness before each test of `dialect` (the test is skipped where the dialect cannot run
+ * here) and closes the one in use after it: `slot` is the test file's own variable, which a test
+ * may point at another harness it opened.
+ */
+export function harnessPerTest(
+  dialect: ApiDialect,
+  slot: { set(opened: ApiHarness): void; get(): ApiHarness | undefined },
+): void {
+  beforeEach(async (ctx) => {
+    if (dialect.skipReason !== undefined) ctx.skip(dialect.skipReason);
+    slot.set(await openHarness(dialect));
+  });
+  afterEach(async () => {
+    await slot.get()?.close();
+  });
 }
 
 export async function openHarness(

@@ -1,19 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { aFinding, anInventory, digestOf } from '../service/store/testing.ts';
 import { CREDENTIALS_PURPOSE } from './admin-routes.ts';
-import { type ApiHarness, apiDialects, FIXED_NOW, openHarness } from './testing.ts';
+import { type ApiHarness, apiDialects, FIXED_NOW, harnessPerTest, openHarness } from './testing.ts';
 
 const password = 'hunter2-very-secret-password';
 
 describe.each(apiDialects)('/api/v1 on $name', (dialect) => {
   let h: ApiHarness;
-  beforeEach(async (ctx) => {
-    if (dialect.skipReason !== undefined) ctx.skip(dialect.skipReason);
-    h = await openHarness(dialect);
-  });
-  afterEach(async () => {
-    await h?.close();
-  });
+  harnessPerTest(dialect, { set: (opened) => (h = opened), get: () => h });
 
   const as = (
     role: 'viewer' | 'operator' | 'admin',
