@@ -8,6 +8,7 @@ import { createScheduler, type Scheduler } from '../src/service/runtime/schedule
 import { createSqliteQueue } from '../src/service/runtime/sqlite-queue.ts';
 import { npmAdvisory, openRuntimeHarness, type RuntimeHarness, T0 } from '../src/service/runtime/testing.ts';
 import { dialects, type TestDatabase } from '../src/service/store/testing.ts';
+import type { Store } from '../src/service/store/types.ts';
 
 const sqlite = dialects.find((d) => d.name === 'sqlite')!;
 
@@ -60,28 +61,7 @@ describe('scheduler', () => {
     await harness.updateVulnDb([npmAdvisory('GHSA-test-x', 'left-pad', '2.0.0', 'CVE-2099-1')]);
     const registry = await database.store.createRegistry({ name: 'r', url: 'https://r.test', kind: 'oci' }, T0);
     const digest = `sha256:${'a'.repeat(64)}`;
-    await database.store.upsertImage({ registryId: registry.id, repository: 'a', digest }, T0);
-    await database.store.saveInventory(
-      digest,
-      {
-        schemaVersion: 1,
-        image: { ref: 'r.test/a', transport: 'registry', manifestDigest: digest, layers: [] },
-        packages: [
-          {
-            name: 'left-pad',
-            version: '1.0.0',
-            type: 'npm',
-            ecosystem: 'npm',
-            purl: 'pkg:npm/left-pad@1.0.0',
-            locations: [],
-          },
-        ],
-        warnings: [],
-        extractors: [],
-      } as never,
-      'key',
-      T0,
-    );
+    await storeLeftPadImage(database.store, registry.id, digest);
     await scheduler.start();
     await scheduler.run('rematch');
     expect(harness.dispatched.flat().map((e) => e.type)).toEqual(['finding.new']);
@@ -101,28 +81,7 @@ describe.each(dialects)('scheduled tasks on a database shared by two nodes ($nam
       for (const node of nodes)
         await node.updateVulnDb([npmAdvisory('GHSA-test-x', 'left-pad', '2.0.0', 'CVE-2099-1')]);
       const digest = `sha256:${'e'.repeat(64)}`;
-      await database.store.upsertImage({ registryId: registry.id, repository: 'a', digest }, T0);
-      await database.store.saveInventory(
-        digest,
-        {
-          schemaVersion: 1,
-          image: { ref: 'r.test/a', transport: 'registry', manifestDigest: digest, layers: [] },
-          packages: [
-            {
-              name: 'left-pad',
-              version: '1.0.0',
-              type: 'npm',
-              ecosystem: 'npm',
-              purl: 'pkg:npm/left-pad@1.0.0',
-              locations: [],
-            },
-          ],
-          warnings: [],
-          extractors: [],
-        } as never,
-        'key',
-        T0,
-      );
+      await storeLeftPadImage(database.store, registry.id, digest);
       for (const scheduler of schedulers) await scheduler.start();
       await Promise.all(schedulers.map((scheduler) => scheduler.fire('rematch')));
       expect(nodes.map((node) => node.dispatched.length).sort()).toEqual([0, 1]);
@@ -141,3 +100,29 @@ describe.each(dialects)('scheduled tasks on a database shared by two nodes ($nam
     }
   });
 });
+
+/** an image in repository "a" whose stored inventory holds left-pad 1.0.0 */
+async function storeLeftPadImage(store: Store, registryId: string, digest: string): Promise<void> {
+  await store.upsertImage({ registryId, repository: 'a', digest }, T0);
+  await store.saveInventory(
+    digest,
+    {
+      schemaVersion: 1,
+      image: { ref: 'r.test/a', transport: 'registry', manifestDigest: digest, layers: [] },
+      packages: [
+        {
+          name: 'left-pad',
+          version: '1.0.0',
+          type: 'npm',
+          ecosystem: 'npm',
+          purl: 'pkg:npm/left-pad@1.0.0',
+          locations: [],
+        },
+      ],
+      warnings: [],
+      extractors: [],
+    } as never,
+    'key',
+    T0,
+  );
+}
