@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { VigilError } from '../core/errors.ts';
 import type { SecretBox } from '../service/secrets.ts';
-import type { RegistryInput, Store, TokenRole } from '../service/store/types.ts';
+import type { RegistryCredentials, RegistryInput, Store, TokenRole } from '../service/store/types.ts';
 import { issueToken } from './auth.ts';
 import { notFound } from './errors.ts';
 import { errorResponses, registrySchema, tokenSchema, toRegistryBody, uuidParam } from './schemas.ts';
@@ -19,11 +19,14 @@ export const CREDENTIALS_PURPOSE = 'registry-credentials';
 const short = { type: 'string', minLength: 1, maxLength: 256 } as const;
 const secret = { type: 'string', minLength: 1, maxLength: 8192 } as const;
 const credentialsSchema = {
-  description: 'basic (username + password) or a bearer token; write-only, encrypted at rest',
+  description:
+    'username + password (or + token: a personal access token, sent as the password); token alone: a ' +
+    'registry token sent as a Bearer token as it is; identityToken alone: an OAuth2 refresh token traded ' +
+    "at the registry's token service. Write-only, encrypted at rest",
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
-  properties: { username: short, password: secret, token: secret },
+  properties: { username: short, password: secret, token: secret, identityToken: secret },
 } as const;
 
 const registryProperties = {
@@ -37,19 +40,30 @@ const registryProperties = {
   credentials: credentialsSchema,
 } as const;
 
-type Credentials = { username?: string; password?: string; token?: string };
-type RegistryBody = Omit<RegistryInput, 'credentials'> & { credentials?: Credentials | null };
+type RegistryBody = Omit<RegistryInput, 'credentials'> & { credentials?: RegistryCredentials | null };
+
+/** The combinations RegistryCredentials allows; anything else is a usage error, not a guess. */
+function checkCredentials(c: RegistryCredentials): void {
+  const given = [c.password, c.token, c.identityToken].filter((v) => v !== undefined).length;
+  const ok =
+    given === 1 &&
+    (c.identityToken !== undefined ? c.username === undefined : c.password === undefined || c.username !== undefined);
+  if (!ok) {
+    throw new VigilError(
+      'VIGIL_USAGE',
+      'credentials need username and password (or username and token), token alone, or identityToken alone',
+    );
+  }
+}
 
 const registryResponse = { 200: registrySchema, ...errorResponses };
 
 export function adminRoutes(app: FastifyInstance, { store, now, secretBox }: Deps): void {
-  const seal = (credentials: Credentials): Uint8Array => {
+  const seal = (credentials: RegistryCredentials): Uint8Array => {
     if (secretBox === undefined) {
       throw new VigilError('VIGIL_USAGE', 'credentials cannot be stored: VIGIL_SECRET_KEY is not set on the server');
     }
-    if (credentials.token === undefined && (credentials.username === undefined || credentials.password === undefined)) {
-      throw new VigilError('VIGIL_USAGE', 'credentials need username and password, or token');
-    }
+    checkCredentials(credentials);
     return secretBox.seal(JSON.stringify(credentials), CREDENTIALS_PURPOSE);
   };
   const toInput = (body: Partial<RegistryBody>): Partial<RegistryInput> => {

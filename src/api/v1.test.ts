@@ -84,6 +84,12 @@ describe.each(apiDialects)('/api/v1 on $name', (dialect) => {
 
     it.each([
       [{ name: 'x', url: 'https://x', kind: 'oci', credentials: { username: 'only' } }, /username and password/],
+      [{ name: 'x', url: 'https://x', kind: 'oci', credentials: { password, token: password } }, /token alone/],
+      [{ name: 'x', url: 'https://x', kind: 'oci', credentials: { password } }, /username and password/],
+      [
+        { name: 'x', url: 'https://x', kind: 'oci', credentials: { username: 'u', identityToken: password } },
+        /identityToken alone/,
+      ],
       [{ name: 'x', url: 'ftp://x', kind: 'oci' }, /url must match pattern/],
       [{ name: 'x', url: 'https://x', kind: 'gcr' }, /kind must be equal to one of the allowed values/],
       [{ name: 'x', url: 'https://x', kind: 'oci', credentials: { password, extra: 1 } }, /additional properties/],

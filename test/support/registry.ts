@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 /**
  * A real registry for tests: Debian's docker-registry (distribution 2.8) on a free loopback port,
  * storing into a temp dir, optionally behind htpasswd auth (which distribution allows over plain
- * HTTP, with a warning in its log).
+ * HTTP, with a warning in its log) or token auth (a token service such as ./token-service.ts).
  */
 
 const REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -24,6 +24,13 @@ export interface TestRegistry {
 
 export interface StartRegistryOptions {
   readonly htpasswd?: { readonly user: string; readonly password: string };
+  /** the `auth: token` block: realm, service, issuer and rootcertbundle */
+  readonly token?: {
+    readonly realm: string;
+    readonly service: string;
+    readonly issuer: string;
+    readonly rootcertbundle: string;
+  };
 }
 
 function freePort(): Promise<number> {
@@ -76,10 +83,15 @@ async function startOnce(options: StartRegistryOptions): Promise<TestRegistry> {
   try {
     const port = await freePort();
     const host = `127.0.0.1:${port}`;
+    const token = options.token;
     const auth =
-      options.htpasswd === undefined
-        ? ''
-        : `auth:\n  htpasswd:\n    realm: vigil-test\n    path: ${join(dir, 'htpasswd')}\n`;
+      token !== undefined
+        ? `auth:\n  token:\n${Object.entries(token)
+            .map(([k, v]) => `    ${k}: ${v}\n`)
+            .join('')}`
+        : options.htpasswd === undefined
+          ? ''
+          : `auth:\n  htpasswd:\n    realm: vigil-test\n    path: ${join(dir, 'htpasswd')}\n`;
     if (options.htpasswd !== undefined) {
       await writeFile(
         join(dir, 'htpasswd'),

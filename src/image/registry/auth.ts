@@ -1,19 +1,22 @@
 import { VigilError } from '../../core/errors.ts';
 import type { Challenge } from './challenge.ts';
-import type { ResolvedCredentials } from './credentials.ts';
+import type { BasicCredentials, ResolvedCredentials } from './credentials.ts';
 import { errorForResponse } from './errors.ts';
-import { type HttpClient, readBounded } from './http.ts';
+import { type HttpClient, type HttpRequest, readBounded } from './http.ts';
 
 /**
  * Answers a registry's challenges (distribution docs/spec/auth/token.md): Basic sends the
  * credentials; Bearer trades them (or nothing, for anonymous pulls) at the realm for a token scoped
- * to `repository:NAME:ACTIONS`, cached per scope set until it expires.
+ * to `repository:NAME:ACTIONS`, cached per scope set until it expires. A registry token is sent as
+ * it is; an identity token is traded with the OAuth2 refresh-token grant (docs/spec/auth/oauth.md).
  */
 
 const TOKEN_BODY_LIMIT = 1024 * 1024;
 /** token.md: "If omitted, clients should assume 60 seconds." */
 const DEFAULT_TOKEN_SECONDS = 60;
 const EXPIRY_MARGIN_MS = 5_000;
+/** oauth.md: "client_id ... identifying the client software"; required by the refresh-token grant */
+const OAUTH_CLIENT_ID = 'vigil';
 
 interface CachedToken {
   readonly token: string;
@@ -62,9 +65,10 @@ export class RegistryAuth {
     if (challenge === undefined) return undefined;
     const credentials = await this.#resolvedCredentials();
     if (challenge.scheme === 'basic') {
-      return credentials === undefined ? undefined : basicHeader(credentials);
+      return credentials !== undefined && 'password' in credentials ? basicHeader(credentials) : undefined;
     }
     if (challenge.scheme !== 'bearer') return undefined;
+    if (credentials !== undefined && 'registryToken' in credentials) return `Bearer ${credentials.registryToken}`;
     const wanted = [...new Set([...scopes, ...(challenge.params.scope?.split(' ') ?? [])])]
       .filter((s) => s !== '')
       .sort();
@@ -95,13 +99,10 @@ export class RegistryAuth {
         { registry: this.#registry },
       );
     }
-    if (challenge.params.service !== undefined) url.searchParams.set('service', challenge.params.service);
-    for (const scope of scopes) url.searchParams.append('scope', scope);
     const response = await this.#http.send({
-      method: 'GET',
-      url,
-      headers: { accept: 'application/json' },
-      ...(credentials === undefined ? {} : { credentialHeaders: { authorization: basicHeader(credentials) } }),
+      ...(credentials !== undefined && 'identityToken' in credentials
+        ? refreshGrant(url, challenge, scopes, credentials.identityToken)
+        : tokenGet(url, challenge, scopes, credentials)),
       ...(signal === undefined ? {} : { signal }),
     });
     if (response.status !== 200) {
@@ -144,6 +145,44 @@ export class RegistryAuth {
   }
 }
 
-function basicHeader(credentials: ResolvedCredentials): string {
+/** token.md: GET with the scopes in the query, Basic credentials if there are any */
+function tokenGet(
+  realm: URL,
+  challenge: Challenge,
+  scopes: readonly string[],
+  credentials: ResolvedCredentials | undefined,
+): HttpRequest {
+  const url = new URL(realm);
+  if (challenge.params.service !== undefined) url.searchParams.set('service', challenge.params.service);
+  for (const scope of scopes) url.searchParams.append('scope', scope);
+  return {
+    method: 'GET',
+    url,
+    headers: { accept: 'application/json' },
+    ...(credentials !== undefined &&
+      'password' in credentials && { credentialHeaders: { authorization: basicHeader(credentials) } }),
+  };
+}
+
+/**
+ * oauth.md: POST a form with the refresh-token grant. The refresh token is a credential, so the form
+ * is never carried to another origin by a redirect (`credentialBody`).
+ */
+function refreshGrant(realm: URL, challenge: Challenge, scopes: readonly string[], identityToken: string): HttpRequest {
+  const form = new URLSearchParams({ grant_type: 'refresh_token', client_id: OAUTH_CLIENT_ID });
+  if (challenge.params.service !== undefined) form.set('service', challenge.params.service);
+  if (scopes.length > 0) form.set('scope', scopes.join(' '));
+  form.set('refresh_token', identityToken);
+  const body = form.toString();
+  return {
+    method: 'POST',
+    url: realm,
+    headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
+    body: () => body,
+    credentialBody: true,
+  };
+}
+
+function basicHeader(credentials: BasicCredentials): string {
   return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}`;
 }

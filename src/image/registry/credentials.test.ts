@@ -30,6 +30,9 @@ beforeAll(async () => {
         'broken.example': { auth: '!!!' },
         '123456789012.dkr.ecr.ap-south-1.amazonaws.com': { auth: b64('AWS:stale-docker-login') },
         'empty.example': {},
+        'acr.example': { auth: b64('<token>:'), identitytoken: 'refresh-1' },
+        'tokened.example': { registrytoken: 'bearer-1', identitytoken: 'refresh-2', auth: b64('u:p') },
+        'blank-tokens.example': { registrytoken: '', identitytoken: '', auth: b64('u:p') },
       },
       credsStore: 'desktop',
     }),
@@ -57,6 +60,10 @@ describe('resolveCredentials', () => {
     ['broken.example', undefined],
     ['empty.example', undefined],
     ['quay.io', undefined],
+    // Docker's order: registrytoken, then identitytoken, then basic; empty ones count as absent
+    ['acr.example', { identityToken: 'refresh-1', origin: 'docker-config' }],
+    ['tokened.example', { registryToken: 'bearer-1', origin: 'docker-config' }],
+    ['blank-tokens.example', { username: 'u', password: 'p', origin: 'docker-config' }],
   ])('docker config for %s', async (registry, expected) => {
     expect(await resolveCredentials(registry, { dockerConfig: config, env: {} })).toEqual(expected);
   });
@@ -77,6 +84,22 @@ describe('resolveCredentials', () => {
       password: 'ep',
       origin: 'env',
     });
+  });
+
+  it('takes a registry or identity token from options first, and VIGIL_REGISTRY_TOKEN before a username', async () => {
+    const env = { VIGIL_REGISTRY_TOKEN: 'env-bearer', VIGIL_REGISTRY_USERNAME: 'e', VIGIL_REGISTRY_PASSWORD: 'ep' };
+    const options = { env, dockerConfig: config };
+    expect(
+      await resolveCredentials('ghcr.io', { ...options, registryToken: 't', username: 'o', password: 'p' }),
+    ).toEqual({
+      registryToken: 't',
+      origin: 'options',
+    });
+    expect(await resolveCredentials('ghcr.io', { ...options, identityToken: 'r' })).toEqual({
+      identityToken: 'r',
+      origin: 'options',
+    });
+    expect(await resolveCredentials('ghcr.io', options)).toEqual({ registryToken: 'env-bearer', origin: 'env' });
   });
 
   it.each([join('nonexistent', 'config.json'), 'garbage.json', '.'])(

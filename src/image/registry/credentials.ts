@@ -5,14 +5,38 @@ import { DOCKER_HUB_REGISTRY } from '../reference.ts';
 import type { LoadStsSdk } from './aws-assume-role.ts';
 import { ecrCredentials, isEcrRegistry, type LoadEcrSdk } from './ecr.ts';
 
-export interface Credentials {
+/** Basic credentials: a password, or a personal access token given as one (GHCR, Docker Hub, Harbor, Quay). */
+export interface BasicCredentials {
   readonly username: string;
   readonly password: string;
 }
 
+/**
+ * A registry token: presented as `Authorization: Bearer` to the registry as it is, with no trip to
+ * the token service (docker config.json `registrytoken`). Its scopes are whatever it was issued with.
+ */
+export interface RegistryTokenCredentials {
+  readonly registryToken: string;
+}
+
+/**
+ * An OAuth2 refresh token (docker config.json `identitytoken`, what `docker login` keeps for Azure
+ * Container Registry and other OAuth registries): traded at the token service for an access token
+ * per scope set (distribution docs/spec/auth/oauth.md).
+ */
+export interface IdentityTokenCredentials {
+  readonly identityToken: string;
+}
+
+export type Credentials = BasicCredentials | RegistryTokenCredentials | IdentityTokenCredentials;
+
 export interface CredentialOptions {
   readonly username?: string;
   readonly password?: string;
+  /** see RegistryTokenCredentials */
+  readonly registryToken?: string;
+  /** see IdentityTokenCredentials */
+  readonly identityToken?: string;
   readonly dockerConfig?: string;
   readonly env?: NodeJS.ProcessEnv;
   /** ECR: the IAM role to log in as (a stored registry's awsRoleArn) */
@@ -28,9 +52,7 @@ export interface CredentialOptions {
 /** Where credentials came from; logged and shown in messages instead of the secret itself. */
 export type CredentialOrigin = 'options' | 'env' | 'docker-config' | 'aws-ecr';
 
-export interface ResolvedCredentials extends Credentials {
-  readonly origin: CredentialOrigin;
-}
+export type ResolvedCredentials = Credentials & { readonly origin: CredentialOrigin };
 
 const CONFIG_SIZE_LIMIT = 1024 * 1024;
 const DOCKER_HUB_KEYS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
@@ -45,7 +67,7 @@ export function normalizeAuthKey(key: string): string {
   return DOCKER_HUB_KEYS.has(host) ? DOCKER_HUB_REGISTRY : host;
 }
 
-function decodeAuthField(auth: string): Credentials | undefined {
+function decodeAuthField(auth: string): BasicCredentials | undefined {
   const decoded = Buffer.from(auth, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon <= 0) return undefined;
@@ -60,10 +82,11 @@ export function dockerConfigPath(options: CredentialOptions): string {
 }
 
 /**
- * Credentials for `registry` from a docker config.json `auths` map (`auth` = base64 "user:pass",
- * or `username`/`password`). A missing or unreadable file means "no credentials": public images
+ * Credentials for `registry` from a docker config.json `auths` map: `registrytoken`, else
+ * `identitytoken`, else basic (`auth` = base64 "user:pass", or `username`/`password`), the order
+ * Docker's own client uses. A missing or unreadable file means "no credentials": public images
  * must stay pullable when a developer's config is broken. Credential helpers (`credsStore`,
- * `credHelpers`) and `identitytoken` are not consulted.
+ * `credHelpers`) are not consulted.
  */
 export async function dockerConfigCredentials(path: string, registry: string): Promise<Credentials | undefined> {
   let text: string;
@@ -85,7 +108,9 @@ export async function dockerConfigCredentials(path: string, registry: string): P
   const wanted = normalizeAuthKey(registry);
   for (const [key, entry] of Object.entries(auths as Record<string, unknown>)) {
     if (normalizeAuthKey(key) !== wanted || typeof entry !== 'object' || entry === null) continue;
-    const { auth, username, password } = entry as Record<string, unknown>;
+    const { auth, username, password, registrytoken, identitytoken } = entry as Record<string, unknown>;
+    if (typeof registrytoken === 'string' && registrytoken !== '') return { registryToken: registrytoken };
+    if (typeof identitytoken === 'string' && identitytoken !== '') return { identityToken: identitytoken };
     if (typeof auth === 'string' && auth !== '') {
       const decoded = decodeAuthField(auth);
       if (decoded !== undefined) return decoded;
@@ -98,7 +123,8 @@ export async function dockerConfigCredentials(path: string, registry: string): P
 }
 
 /**
- * The credentials to present to `registry`, first found wins: explicit options, the
+ * The credentials to present to `registry`, first found wins: explicit options (a registry token,
+ * an identity token, or username and password), the VIGIL_REGISTRY_TOKEN or
  * VIGIL_REGISTRY_USERNAME/VIGIL_REGISTRY_PASSWORD environment, docker config.json, and for ECR hosts
  * a token from the AWS SDK's standard credential chain. An ECR host with `awsRoleArn` goes to AWS
  * right after explicit options: the role was named for this registry, and a docker config entry for
@@ -108,12 +134,15 @@ export async function resolveCredentials(
   registry: string,
   options: CredentialOptions,
 ): Promise<ResolvedCredentials | undefined> {
+  if (options.registryToken !== undefined) return { registryToken: options.registryToken, origin: 'options' };
+  if (options.identityToken !== undefined) return { identityToken: options.identityToken, origin: 'options' };
   if (options.username !== undefined && options.password !== undefined) {
     return { username: options.username, password: options.password, origin: 'options' };
   }
   const ecr = isEcrRegistry(registry);
   if (ecr && options.awsRoleArn !== undefined) return ecrLogin(registry, options);
   const env = options.env ?? process.env;
+  if (env.VIGIL_REGISTRY_TOKEN) return { registryToken: env.VIGIL_REGISTRY_TOKEN, origin: 'env' };
   const envUser = env.VIGIL_REGISTRY_USERNAME;
   const envPassword = env.VIGIL_REGISTRY_PASSWORD;
   if (envUser && envPassword !== undefined) {

@@ -103,6 +103,31 @@ describe('redirects', () => {
     expect(seen).toEqual([`Basic ${Buffer.from('u:p').toString('base64')}`, undefined]);
   });
 
+  it('never carries an identity token to another origin: a 307 of the refresh-token POST is refused', async () => {
+    const elsewhere: string[] = [];
+    const thief = await serve((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      req.on('end', () => {
+        elsewhere.push(body);
+        res.end('{"access_token":"stolen"}');
+      });
+    });
+    const realm = await serve((_req, res) => {
+      res.writeHead(307, { location: `http://${thief}/token` }).end();
+    });
+    const host = await serve((_req, res) => {
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${realm}/token",service="r"` }).end();
+    });
+    const client = new RegistryClient(host, options({ identityToken: 'refresh-secret-Hh3' }));
+    const error = await failure(client.getManifest('a', 'latest'));
+    expect(error).toMatchObject({ code: 'VIGIL_REGISTRY_PROTOCOL', message: expect.stringContaining('not following') });
+    expect(error.message).not.toContain('refresh-secret-Hh3');
+    expect(elsewhere).toEqual([]);
+  });
+
   it('refuses a redirect from https to plain http unless insecure', async () => {
     const fetchStub: typeof fetch = async () =>
       new Response(null, { status: 302, headers: { location: 'http://elsewhere.example/blob' } });

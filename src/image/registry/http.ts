@@ -63,6 +63,8 @@ export interface HttpRequest {
   readonly credentialHeaders?: Readonly<Record<string, string>>;
   /** re-created for every attempt, so retries can resend it */
   readonly body?: () => RequestBody;
+  /** the body carries a credential (an OAuth2 form): a redirect to another origin that keeps it is refused */
+  readonly credentialBody?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -216,10 +218,19 @@ export class HttpClient {
           host: url.host,
         });
       }
-      if (!sameOrigin(next, url)) credentials = {};
       if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
         method = 'GET';
         body = undefined;
+      }
+      if (!sameOrigin(next, url)) {
+        credentials = {};
+        if (request.credentialBody === true && body !== undefined) {
+          throw new VigilError(
+            'VIGIL_REGISTRY_PROTOCOL',
+            `${url.host} redirected a request carrying credentials to ${next.host}; not following`,
+            { host: url.host },
+          );
+        }
       }
       url = next;
     }

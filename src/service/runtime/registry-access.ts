@@ -1,6 +1,6 @@
 import { VigilError } from '../../core/errors.ts';
-import { RegistryClient, type RegistrySourceOptions } from '../../image/registry/index.ts';
-import type { Registry } from '../store/types.ts';
+import { type CredentialOptions, RegistryClient, type RegistrySourceOptions } from '../../image/registry/index.ts';
+import type { Registry, RegistryCredentials } from '../store/types.ts';
 import type { RuntimeContext } from './context.ts';
 
 /**
@@ -53,7 +53,7 @@ function ecrRoleOf(registry: Registry): { awsRoleArn?: string; awsRegion?: strin
   };
 }
 
-function credentialsOf(ctx: RuntimeContext, registry: Registry): { username?: string; password?: string } {
+function credentialsOf(ctx: RuntimeContext, registry: Registry): CredentialOptions {
   if (registry.credentials === undefined) return {};
   if (ctx.secretBox === undefined) {
     throw new VigilError(
@@ -62,16 +62,12 @@ function credentialsOf(ctx: RuntimeContext, registry: Registry): { username?: st
       { registryId: registry.id },
     );
   }
-  const opened = JSON.parse(ctx.secretBox.open(registry.credentials, CREDENTIALS_PURPOSE)) as {
-    username?: string;
-    password?: string;
-    token?: string;
-  };
-  if (opened.username !== undefined && opened.password !== undefined) {
-    return { username: opened.username, password: opened.password };
+  const opened = JSON.parse(ctx.secretBox.open(registry.credentials, CREDENTIALS_PURPOSE)) as RegistryCredentials;
+  if (opened.identityToken !== undefined) return { identityToken: opened.identityToken };
+  if (opened.username !== undefined && (opened.password ?? opened.token) !== undefined) {
+    // a personal access token given with a user name goes as the password (GHCR, Harbor robots, Quay)
+    return { username: opened.username, password: opened.password ?? opened.token };
   }
-  // a bare token goes as the password of an empty user: what registries that take personal access
-  // tokens over basic auth (GHCR, Harbor robots, Quay) accept
-  if (opened.token !== undefined) return { username: opened.username ?? 'token', password: opened.token };
+  if (opened.token !== undefined) return { registryToken: opened.token };
   return {};
 }

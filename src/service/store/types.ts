@@ -46,6 +46,18 @@ export interface RegistryInput {
   readonly credentials?: Uint8Array;
 }
 
+/**
+ * What a registry's sealed `credentials` hold (as JSON): username with password (or with a personal
+ * access token as `token`), a registry `token` alone (sent as a Bearer token as it is), or an OAuth2
+ * `identityToken` (a refresh token, traded at the registry's token service).
+ */
+export interface RegistryCredentials {
+  readonly username?: string;
+  readonly password?: string;
+  readonly token?: string;
+  readonly identityToken?: string;
+}
+
 export interface Registry extends Omit<RegistryInput, 'credentials' | 'production'> {
   readonly id: string;
   readonly production: boolean;
