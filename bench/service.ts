@@ -17,7 +17,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,6 +54,8 @@ interface LoadResult {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  /** CPU milliseconds per request: this process (the API server), the local PostgreSQL server's processes, ab */
+  readonly cpuPerRequest: { readonly api: number; readonly postgres: number | undefined; readonly ab: number };
 }
 
 interface DialectResult {
@@ -171,7 +173,10 @@ function print(r: DialectResult): void {
   for (const l of r.load) {
     console.log(
       `  ${l.url}: ${l.requests} requests at -c ${CONCURRENCY}, ${l.failed} failed, ${Math.round(l.perSecond)}/s, ` +
-        `p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms; p99 < 50 ms ${mark(l.p99 < 50)}`,
+        `p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms; p99 < 50 ms ${mark(l.p99 < 50)}; CPU per request: ` +
+        `API ${l.cpuPerRequest.api.toFixed(2)} ms, ` +
+        (l.cpuPerRequest.postgres === undefined ? '' : `PostgreSQL ${l.cpuPerRequest.postgres.toFixed(2)} ms, `) +
+        `ab ${l.cpuPerRequest.ab.toFixed(2)} ms`,
     );
   }
   console.log(`  peak RSS ${r.maxRssMb.toFixed(0)} MB`);
@@ -248,8 +253,8 @@ async function runDialect(dialect: string): Promise<DialectResult> {
       '/api/v1/findings?state=open&severity=CRITICAL,HIGH&limit=50',
       '/api/v1/findings?repository=team-7/app-7&fixAvailable=true&limit=50',
     ]) {
-      await ab(`${address}${path}`, token, 500); // warm-up: JIT, connection pool, page cache
-      load.push({ ...(await ab(`${address}${path}`, token, requests)), url: `GET ${path}` });
+      await ab(`${address}${path}`, token, 500, postgres); // warm-up: JIT, connection pool, page cache
+      load.push({ ...(await ab(`${address}${path}`, token, requests, postgres)), url: `GET ${path}` });
     }
     return {
       dialect,
@@ -329,17 +334,37 @@ async function dropSchema(schema: string): Promise<void> {
 
 /**
  * ApacheBench with keep-alive at 50 connections. It runs as its own process, so the server (this
- * process) is measured from outside its event loop; its percentiles are whole milliseconds.
+ * process) is measured from outside its event loop; its percentiles are whole milliseconds. The
+ * CPU each side spent is measured too: all three share the two cores, so their sum per request
+ * bounds the throughput.
  */
-async function ab(url: string, token: string, requests: number): Promise<Omit<LoadResult, 'url'>> {
-  const { stdout } = await run(
-    'ab',
-    ['-q', '-k', '-c', String(CONCURRENCY), '-n', String(requests), '-H', `Authorization: Bearer ${token}`, url],
+async function ab(url: string, token: string, requests: number, postgres: boolean): Promise<Omit<LoadResult, 'url'>> {
+  const api = process.cpuUsage();
+  const pgBefore = postgres ? postgresCpuMs() : undefined;
+  const { stdout, stderr } = await run(
+    '/usr/bin/time',
+    [
+      '-f',
+      'cpu %U %S',
+      'ab',
+      '-q',
+      '-k',
+      '-c',
+      String(CONCURRENCY),
+      '-n',
+      String(requests),
+      '-H',
+      `Authorization: Bearer ${token}`,
+      url,
+    ],
     { maxBuffer: 1 << 20 },
   );
-  const number = (pattern: RegExp) => Number(pattern.exec(stdout)?.[1] ?? Number.NaN);
+  const apiUsage = process.cpuUsage(api);
+  const pgAfter = postgres ? postgresCpuMs() : undefined;
+  const number = (pattern: RegExp, text = stdout) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
   // ab prints the Non-2xx line only when there were some
   const failed = number(/Failed requests:\s+(\d+)/) + (number(/Non-2xx responses:\s+(\d+)/) || 0);
+  const abCpuMs = (number(/cpu ([\d.]+) /, stderr) + number(/cpu [\d.]+ ([\d.]+)/, stderr)) * 1000;
   return {
     requests: number(/Complete requests:\s+(\d+)/),
     failed,
@@ -347,7 +372,37 @@ async function ab(url: string, token: string, requests: number): Promise<Omit<Lo
     p50: number(/^\s+50%\s+(\d+)/m),
     p99: number(/^\s+99%\s+(\d+)/m),
     max: number(/^\s+100%\s+(\d+)/m),
+    cpuPerRequest: {
+      api: (apiUsage.user + apiUsage.system) / 1000 / requests,
+      postgres: pgBefore === undefined || pgAfter === undefined ? undefined : (pgAfter - pgBefore) / requests,
+      ab: abCpuMs / requests,
+    },
   };
+}
+
+/**
+ * CPU milliseconds used so far by every process named postgres on this machine (Linux /proc; the
+ * server at VIGIL_BENCH_PG is local here). Undefined where /proc cannot tell.
+ */
+function postgresCpuMs(): number | undefined {
+  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')) continue;
+        // fields after the command's closing parenthesis: utime and stime are the 12th and 13th
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+        ticks += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return ticks / ticksPerMs;
 }
 
 const dialect = option('--dialect');
