@@ -49,7 +49,7 @@ describe('vigil db', () => {
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({
       path: join(dir, 'data', 'vuln.db'),
-      schemaVersion: 2,
+      schemaVersion: 3,
       sources: [
         { name: 'osv:Ubuntu', records: 9, stale: false },
         { name: 'osv:npm', records: 62, stale: false },

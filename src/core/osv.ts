@@ -48,6 +48,49 @@ export interface OsvRecord {
   readonly database_specific?: Record<string, unknown>;
 }
 
+/**
+ * The fields of a record that matching and findings read besides `affected`: a whole `OsvRecord`
+ * is one, and the SQLite store keeps just these per record for the matcher.
+ */
+export type OsvRecordHead = Pick<
+  OsvRecord,
+  | 'id'
+  | 'modified'
+  | 'published'
+  | 'withdrawn'
+  | 'aliases'
+  | 'upstream'
+  | 'summary'
+  | 'details'
+  | 'severity'
+  | 'database_specific'
+  | 'references'
+>;
+
+/**
+ * The first line of a record's `details`, as a finding shows it when none of its records has a
+ * summary: at most 200 characters. The SQLite store keeps just this in a record's head.
+ */
+export function detailsSummary(details: string): string {
+  const line = details.trim().split('\n')[0]?.trim() ?? '';
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
+/** One `affected[]` entry and its position in the record's list. */
+export interface OsvAffectedEntry {
+  readonly index: number;
+  readonly affected: OsvAffected;
+}
+
+/**
+ * A record as matching one package reads it: the record's head, and the affected entries whose
+ * package is this one (base ecosystem and name after `normalizePackageName`), in record order.
+ */
+export interface PackageAdvisory {
+  readonly record: OsvRecordHead;
+  readonly entries: readonly OsvAffectedEntry[];
+}
+
 export interface KevEntry {
   readonly cveId: string;
   readonly dateAdded: string;
@@ -98,6 +141,12 @@ export interface VulnDbReader {
    * filters the affected entries by the full ecosystem string itself.
    */
   recordsFor(baseEcosystem: string, name: string): readonly OsvRecord[];
+  /**
+   * The records `recordsFor` returns, as matching this package reads them. Optional: the matcher
+   * derives them from `recordsFor` when a reader has none (the in-memory test reader); the SQLite
+   * store keeps them at import, so that a match reads small rows instead of whole records.
+   */
+  advisoriesFor?(baseEcosystem: string, name: string): readonly PackageAdvisory[];
   /** the ecosystems (full strings, e.g. "Debian:12", "Alpine:v3.19") the DB has any record for */
   ecosystems(): readonly string[];
   kev(cveId: string): KevEntry | undefined;

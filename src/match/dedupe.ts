@@ -1,4 +1,4 @@
-import type { OsvRecord } from '../core/osv.ts';
+import type { OsvRecordHead } from '../core/osv.ts';
 
 /**
  * One vulnerability reported by several records (GHSA + PYSEC, DEBIAN-CVE + DSA, UBUNTU-CVE + USN,
@@ -50,17 +50,22 @@ class UnionFind {
 }
 
 /** the identities that make a record the same vulnerability as another */
-export function identities(record: OsvRecord): string[] {
-  const ids = [record.id, ...(record.aliases ?? [])];
+export function identities(record: OsvRecordHead): string[] {
+  const ids = record.aliases === undefined ? [record.id] : [record.id].concat(record.aliases);
   if (record.upstream?.length === 1) ids.push(record.upstream[0] as string);
   return ids;
 }
 
-function isAdvisory(record: OsvRecord): boolean {
+function isAdvisory(record: OsvRecordHead): boolean {
   return (record.upstream?.length ?? 0) > 1;
 }
 
-export function groupByAlias<T>(items: readonly T[], recordOf: (item: T) => OsvRecord): RecordGroup<T>[] {
+export function groupByAlias<T>(items: readonly T[], recordOf: (item: T) => OsvRecordHead): RecordGroup<T>[] {
+  // one record, one group, whatever it names (the common case, without the union-find)
+  if (items.length === 1) {
+    const item = items[0] as T;
+    return [{ ids: new Set(identities(recordOf(item))), members: [item] }];
+  }
   const uf = new UnionFind();
   const vulns: T[] = [];
   const advisories: T[] = [];

@@ -1,4 +1,4 @@
-import type { OsvRecord, VulnDbReader } from '../core/osv.ts';
+import { detailsSummary, type OsvAffectedEntry, type OsvRecordHead, type VulnDbReader } from '../core/osv.ts';
 import type { CvssScore, Finding, Package } from '../core/types.ts';
 import { compare } from '../versioning/index.ts';
 import type { RecordGroup } from './dedupe.ts';
@@ -6,9 +6,9 @@ import { chooseSeverity, ecosystemRating, nvdScores, recordCvss } from './severi
 
 /** One record that affects one installed package, with what the matched affected entries say. */
 export interface Candidate {
-  readonly record: OsvRecord;
-  /** indexes into `record.affected` of the entries that name the package and contain its version */
-  readonly affectedIndexes: readonly number[];
+  readonly record: OsvRecordHead;
+  /** the record's affected entries that name the package and contain its version, in record order */
+  readonly entries: readonly OsvAffectedEntry[];
   /** `fixed` versions of the ranges containing the installed version */
   readonly fixed: readonly string[];
   /** the matched entry says the distro will not fix it (see wontFix in match-package.ts) */
@@ -37,14 +37,15 @@ export type FactsCache = Map<string, RecordFacts>;
 const FACTS_CAPACITY = 50_000;
 
 function factsOf(candidate: Candidate, factsCache: FactsCache): RecordFacts {
-  const { record, affectedIndexes } = candidate;
-  const key = `${record.id}\u0000${record.modified}\u0000${affectedIndexes.join(',')}`;
+  const { record, entries } = candidate;
+  let key = `${record.id}\u0000${record.modified}\u0000`;
+  for (const entry of entries) key += `${entry.index},`;
   let facts = factsCache.get(key);
   if (facts === undefined) {
     if (factsCache.size >= FACTS_CAPACITY) factsCache.clear();
     facts = {
-      cvss: recordCvss(record, affectedIndexes, 'osv'),
-      rating: ecosystemRating(record, affectedIndexes),
+      cvss: recordCvss(record, entries, 'osv'),
+      rating: ecosystemRating(record, entries),
       urls: (record.references ?? []).map((ref) => ref.url),
     };
     factsCache.set(key, facts);
@@ -61,12 +62,17 @@ function cveOrder(a: string, b: string): number {
 
 /** the id shown: the CVE among the group's identities (the oldest when several), else a record id */
 export function findingId(ids: ReadonlySet<string>, recordIds: readonly string[]): string {
-  const cves = [...ids].filter((id) => CVE.test(id)).sort(cveOrder);
-  if (cves.length > 0) return cves[0] as string;
-  return [...recordIds].sort()[0] as string;
+  // the first of the least, as sorting and taking the first would give
+  let oldest: string | undefined;
+  for (const id of ids) if (CVE.test(id) && (oldest === undefined || cveOrder(id, oldest) < 0)) oldest = id;
+  if (oldest !== undefined) return oldest;
+  let least = recordIds[0] as string;
+  for (let i = 1; i < recordIds.length; i++) if ((recordIds[i] as string) < least) least = recordIds[i] as string;
+  return least;
 }
 
-function sortVersions(scheme: string, versions: Iterable<string>): string[] {
+function sortVersions(scheme: string, versions: readonly string[]): string[] {
+  if (versions.length < 2) return [...versions];
   const unique = [...new Set(versions)];
   try {
     return unique.sort((a, b) => compare(scheme, a, b));
@@ -76,6 +82,7 @@ function sortVersions(scheme: string, versions: Iterable<string>): string[] {
 }
 
 function uniqueScores(scores: readonly CvssScore[]): CvssScore[] {
+  if (scores.length < 2) return [...scores];
   const seen = new Set<string>();
   return scores.filter((s) => {
     const key = `${s.source}\u0000${s.vector}`;
@@ -85,11 +92,11 @@ function uniqueScores(scores: readonly CvssScore[]): CvssScore[] {
   });
 }
 
-function firstSummary(records: readonly OsvRecord[]): string | undefined {
+function firstSummary(records: readonly OsvRecordHead[]): string | undefined {
   for (const r of records) if (r.summary !== undefined && r.summary.trim() !== '') return r.summary.trim();
   for (const r of records) {
-    const line = r.details?.trim().split('\n')[0]?.trim();
-    if (line !== undefined && line !== '') return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+    const line = r.details === undefined ? '' : detailsSummary(r.details);
+    if (line !== '') return line;
   }
   return undefined;
 }
@@ -119,49 +126,77 @@ export function memoisedEnrichment(db: Enrichment, facts: FactsCache): FindingCo
   const kev = new Map<string, ReturnType<Enrichment['kev']>>();
   const epss = new Map<string, ReturnType<Enrichment['epss']>>();
   const nvd = new Map<string, CvssScore[]>();
-  const memo = <T>(map: Map<string, T>, key: string, load: () => T): T => {
-    if (map.has(key)) return map.get(key) as T;
-    const value = load();
-    map.set(key, value);
-    return value;
-  };
   return {
-    kev: (cve) => memo(kev, cve, () => db.kev(cve)),
-    epss: (cve) => memo(epss, cve, () => db.epss(cve)),
+    kev: (cve) => {
+      if (!kev.has(cve)) kev.set(cve, db.kev(cve));
+      return kev.get(cve);
+    },
+    epss: (cve) => {
+      if (!epss.has(cve)) epss.set(cve, db.epss(cve));
+      return epss.get(cve);
+    },
     nvdCvss: (cve) => db.nvdCvss(cve),
-    nvdScores: (cve) => memo(nvd, cve, () => uniqueScores(nvdScores(db.nvdCvss(cve)))),
+    nvdScores: (cve) => {
+      let scores = nvd.get(cve);
+      if (scores === undefined) {
+        scores = uniqueScores(nvdScores(db.nvdCvss(cve)));
+        nvd.set(cve, scores);
+      }
+      return scores;
+    },
     facts,
   };
 }
 
-export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candidate>, db: FindingContext): Finding {
-  // records in a stable order: those naming one vulnerability first, then multi-CVE advisories
+/** records naming one vulnerability before multi-CVE advisories, then by id */
+function memberOrder(a: Candidate, b: Candidate): number {
   const advisory = (c: Candidate) => ((c.record.upstream?.length ?? 0) > 1 ? 1 : 0);
-  const members = [...group.members].sort(
-    (a, b) => advisory(a) - advisory(b) || (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0),
-  );
-  const records = members.map((m) => m.record);
-  const sources = [...new Set(records.map((r) => r.id))].sort();
+  return advisory(a) - advisory(b) || (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0);
+}
+
+/**
+ * One finding per group of candidates. Most groups hold one record, and a first match in a
+ * process builds thousands of findings before V8 optimises this: the one-record case takes no
+ * detour through sets, sorts and spread copies.
+ */
+export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candidate>, db: FindingContext): Finding {
+  const members = group.members.length === 1 ? group.members : [...group.members].sort(memberOrder);
+  const records: OsvRecordHead[] = [];
+  const fixed: string[] = [];
+  const facts: RecordFacts[] = [];
+  let wontFix = false;
+  for (let m = 0; m < members.length; m++) {
+    const member = members[m] as Candidate;
+    records.push(member.record);
+    for (let f = 0; f < member.fixed.length; f++) fixed.push(member.fixed[f] as string);
+    if (member.wontFix) wontFix = true;
+    facts.push(factsOf(member, db.facts));
+  }
+  const sources = records.length === 1 ? [(records[0] as OsvRecordHead).id] : [...new Set(records.map(idOf))].sort();
   const id = findingId(group.ids, sources);
-  const aliases = [...new Set([...group.ids, ...sources])].filter((a) => a !== id).sort();
-  const fixedVersions = sortVersions(
-    matched.scheme,
-    members.flatMap((m) => m.fixed),
-  );
-  const wontFix = members.some((m) => m.wontFix);
+  const others = new Set(group.ids);
+  for (const source of sources) others.add(source);
+  others.delete(id);
+  const aliases = others.size < 2 ? [...others] : [...others].sort();
+  const fixedVersions = sortVersions(matched.scheme, fixed);
   const fixState = fixedVersions.length > 0 ? 'fixed' : wontFix ? 'wont-fix' : 'not-fixed';
 
-  const facts = members.map((m) => factsOf(m, db.facts));
-  const fromRecords = uniqueScores(facts.flatMap((f) => f.cvss));
+  const fromRecords = uniqueScores(facts.length === 1 ? (facts[0] as RecordFacts).cvss : facts.flatMap(cvssOf));
   const cve = CVE.test(id) ? id : aliases.find((a) => CVE.test(a));
   const fromNvd = cve === undefined ? [] : db.nvdScores(cve);
-  const ecosystemSeverity = facts.find((f) => f.rating !== undefined)?.rating;
+  let ecosystemSeverity: string | undefined;
+  for (let f = 0; f < facts.length && ecosystemSeverity === undefined; f++) {
+    ecosystemSeverity = (facts[f] as RecordFacts).rating;
+  }
   const kev = cve === undefined ? undefined : db.kev(cve);
   const epss = cve === undefined ? undefined : db.epss(cve);
   const { pkg } = matched;
-  const urls = facts.length === 1 ? [...(facts[0] as RecordFacts).urls] : [...new Set(facts.flatMap((f) => f.urls))];
+  const urls = facts.length === 1 ? [...(facts[0] as RecordFacts).urls] : [...new Set(facts.flatMap(urlsOf))];
+  const summary = firstSummary(records);
+  const published = records.length === 1 ? records[0]?.published : minMax(records.map(publishedOf), 'min');
+  const modified = records.length === 1 ? records[0]?.modified : minMax(records.map(modifiedOf), 'max');
 
-  const finding: Finding = {
+  return {
     id,
     aliases,
     sources,
@@ -180,7 +215,7 @@ export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candida
     fixedVersions,
     fixState,
     severity: chooseSeverity(fromRecords, fromNvd, ecosystemSeverity),
-    cvss: [...fromRecords, ...fromNvd],
+    cvss: fromNvd.length === 0 ? fromRecords : [...fromRecords, ...fromNvd],
     ...(ecosystemSeverity !== undefined && { ecosystemSeverity }),
     ...(kev !== undefined && {
       kev: {
@@ -193,20 +228,14 @@ export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candida
       epss: { score: epss.score, percentile: epss.percentile, ...(epss.date !== undefined && { date: epss.date }) },
     }),
     urls,
-  };
-  const summary = firstSummary(records);
-  const published = minMax(
-    records.map((r) => r.published),
-    'min',
-  );
-  const modified = minMax(
-    records.map((r) => r.modified),
-    'max',
-  );
-  return {
-    ...finding,
     ...(summary !== undefined && { summary }),
     ...(published !== undefined && { published }),
     ...(modified !== undefined && { modified }),
   };
 }
+
+const idOf = (record: OsvRecordHead) => record.id;
+const publishedOf = (record: OsvRecordHead) => record.published;
+const modifiedOf = (record: OsvRecordHead) => record.modified;
+const cvssOf = (facts: RecordFacts) => facts.cvss;
+const urlsOf = (facts: RecordFacts) => facts.urls;

@@ -69,7 +69,7 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
   const target = inventory.distro === undefined ? undefined : distroTarget(inventory.distro, ubuntuPro);
   const distroStatus = statusOf(inventory, target, knownEcosystems, now, ubuntuPro, note);
   const caches = cachesFor(db);
-  const records = memoisedLookup(db);
+  const advisories = memoisedLookup(db, caches.compiled);
   const enrichment = memoisedEnrichment(db, caches.facts);
   const findings: Finding[] = [];
   let osPackagesSkipped = 0;
@@ -90,7 +90,7 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
       note(`${pkg.name}: version ${JSON.stringify(pkg.version)} is not a valid ${scheme} version; not matched`);
       continue;
     }
-    const candidates = matchPackage(lookup, records, caches.compiled, matchNotes);
+    const candidates = matchPackage(lookup, advisories, caches.compiled, matchNotes);
     if (candidates.length === 0) continue;
     const matched = { pkg, ecosystem: lookup.ecosystemLabel, scheme };
     for (const group of groupByAlias(candidates, (c: Candidate) => c.record)) {
@@ -109,8 +109,7 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
       `GIT ranges ignored (they need the repository's commit graph) in ${ids.length} record(s); their ECOSYSTEM/SEMVER ranges and versions lists were used: ${shown}`,
     );
   }
-  findings.sort(byPackageThenId);
-  return { findings, notes: [...notes], distroStatus };
+  return { findings: sortFindings(findings), notes: [...notes], distroStatus };
 }
 
 type LookupWithLabel = Lookup & { readonly ecosystemLabel: string };
@@ -199,13 +198,17 @@ function statusOf(
   };
 }
 
-function byPackageThenId(a: Finding, b: Finding): number {
-  return (
-    cmp(a.package.name, b.package.name) ||
-    cmp(a.package.version, b.package.version) ||
-    cmp(a.package.locations.join('\n'), b.package.locations.join('\n')) ||
-    cmp(a.id, b.id)
+/** by package name, version, locations, then finding id; each finding's locations joined once */
+function sortFindings(findings: readonly Finding[]): Finding[] {
+  const keyed = findings.map((finding) => ({ finding, locations: finding.package.locations.join('\n') }));
+  keyed.sort(
+    (a, b) =>
+      cmp(a.finding.package.name, b.finding.package.name) ||
+      cmp(a.finding.package.version, b.finding.package.version) ||
+      cmp(a.locations, b.locations) ||
+      cmp(a.finding.id, b.finding.id),
   );
+  return keyed.map((k) => k.finding);
 }
 
 function cmp(a: string, b: string): number {

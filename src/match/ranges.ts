@@ -1,4 +1,4 @@
-import type { OsvAffected, OsvRange } from '../core/osv.ts';
+import type { OsvAffected, OsvEvent, OsvRange } from '../core/osv.ts';
 import { getScheme, type VersionScheme } from '../versioning/index.ts';
 import { schemeForEcosystem } from './schemes.ts';
 
@@ -33,8 +33,11 @@ export interface CompiledRange {
 
 export interface CompiledAffected {
   readonly ranges: readonly CompiledRange[];
-  /** the explicit `versions` list */
-  readonly versions: ReadonlySet<string>;
+  /**
+   * the explicit `versions` list; a list, not a Set: it is searched once per installed version,
+   * mostly only when the ranges did not already say affected, and PyPI lists run to hundreds
+   */
+  readonly versions: readonly string[];
   /** the scheme of the entry's ecosystem, to compare `versions` entries; undefined when unknown */
   readonly scheme: VersionScheme | undefined;
   /** why parts of the entry could not be used (GIT ranges, unknown types, invalid event versions) */
@@ -75,14 +78,24 @@ function compileRange(range: OsvRange, ecosystem: string, problems: string[]): C
   const limits: string[] = [];
   let limitEvents = 0;
   let starLimit = false;
-  for (const event of range.events) {
+  // Indexed loops, no array per event: this runs for every entry of a first match in a process,
+  // before V8 optimises it, when each for-of step and each temporary array is an allocation.
+  const list = range.events;
+  let introduced = false;
+  for (let e = 0; e < list.length; e++) {
+    const event = list[e] as OsvEvent;
     // "Requirements": exactly one of introduced/fixed/last_affected/limit per event object
-    const kinds = (['introduced', 'fixed', 'last_affected', 'limit'] as const).filter((k) => event[k] !== undefined);
-    if (kinds.length !== 1) {
-      problems.push(`range event with ${kinds.length} versions ignored (${shown(JSON.stringify(event))})`);
+    let kinds = 0;
+    let kind: EventKind | 'limit' = 'introduced';
+    for (let k = 0; k < EVENT_KINDS.length; k++) {
+      const candidate = EVENT_KINDS[k] as EventKind | 'limit';
+      if (event[candidate] === undefined) continue;
+      if (kinds++ === 0) kind = candidate;
+    }
+    if (kinds !== 1) {
+      problems.push(`range event with ${kinds} versions ignored (${shown(JSON.stringify(event))})`);
       return undefined;
     }
-    const kind = kinds[0] as 'introduced' | 'fixed' | 'last_affected' | 'limit';
     const version = event[kind] as string;
     if (kind === 'limit') {
       limitEvents++;
@@ -102,34 +115,59 @@ function compileRange(range: OsvRange, ecosystem: string, problems: string[]): C
       problems.push(`invalid ${scheme.id} version ${shown(JSON.stringify(version))} in ${kind}; range ignored`);
       return undefined;
     }
+    if (kind === 'introduced') introduced = true;
     events.push({ kind, version, zero });
   }
-  if (!events.some((e) => e.kind === 'introduced')) {
+  if (!introduced) {
     problems.push('range without an introduced event ignored');
     return undefined;
   }
-  events.sort((a, b) => {
-    if (a.zero !== b.zero) return a.zero ? -1 : 1;
-    const byVersion = a.zero ? 0 : scheme.compare(a.version, b.version);
-    return byVersion !== 0 ? byVersion : kindOrder[a.kind] - kindOrder[b.kind];
-  });
-  return { scheme, events, limits, unbounded: limitEvents === 0 || starLimit };
+  sortEvents(events, scheme);
+  return { scheme, events, limits: limits.length === 0 ? NONE : limits, unbounded: limitEvents === 0 || starLimit };
+}
+
+const EVENT_KINDS = ['introduced', 'fixed', 'last_affected', 'limit'] as const;
+
+/** shared by every compiled entry without limits or problems: they are kept for the reader's life */
+const NONE: readonly string[] = Object.freeze([]);
+
+function eventOrder(a: SortedEvent, b: SortedEvent, scheme: VersionScheme): number {
+  if (a.zero !== b.zero) return a.zero ? -1 : 1;
+  const byVersion = a.zero ? 0 : scheme.compare(a.version, b.version);
+  return byVersion !== 0 ? byVersion : kindOrder[a.kind] - kindOrder[b.kind];
+}
+
+/**
+ * A stable insertion sort: ranges hold a handful of events, often already in order, and
+ * Array.prototype.sort allocates a work array per call.
+ */
+function sortEvents(events: SortedEvent[], scheme: VersionScheme): void {
+  for (let i = 1; i < events.length; i++) {
+    const event = events[i] as SortedEvent;
+    let j = i - 1;
+    while (j >= 0 && eventOrder(events[j] as SortedEvent, event, scheme) > 0) {
+      events[j + 1] = events[j] as SortedEvent;
+      j--;
+    }
+    events[j + 1] = event;
+  }
 }
 
 export function compileAffected(affected: OsvAffected): CompiledAffected {
   const ecosystem = affected.package?.ecosystem ?? '';
   const problems: string[] = [];
   const ranges: CompiledRange[] = [];
-  for (const range of affected.ranges ?? []) {
-    const compiled = compileRange(range, ecosystem, problems);
+  const list = affected.ranges ?? [];
+  for (let r = 0; r < list.length; r++) {
+    const compiled = compileRange(list[r] as OsvRange, ecosystem, problems);
     if (compiled !== undefined) ranges.push(compiled);
   }
   const schemeId = schemeForEcosystem(ecosystem);
   return {
     ranges,
-    versions: new Set(affected.versions ?? []),
+    versions: affected.versions ?? [],
     scheme: schemeId === undefined ? undefined : getScheme(schemeId),
-    problems,
+    problems: problems.length === 0 ? NONE : problems,
   };
 }
 
@@ -154,7 +192,8 @@ function includedInRange(v: string, range: CompiledRange): RangeHit | undefined 
   const { scheme, events } = range;
   let vulnerable = false;
   let closing: string | undefined;
-  for (const event of events) {
+  for (let e = 0; e < events.length; e++) {
+    const event = events[e] as SortedEvent;
     if (event.kind === 'introduced') {
       if (event.zero || scheme.compare(v, event.version) >= 0) vulnerable = true;
     } else if (event.kind === 'fixed') {
@@ -188,7 +227,9 @@ export function evaluateAffected(v: string, compiled: CompiledAffected): Affecte
   let fixed: string[] | undefined;
   let unorderable: string[] | undefined;
   let affected = false;
-  for (const range of compiled.ranges) {
+  const ranges = compiled.ranges;
+  for (let r = 0; r < ranges.length; r++) {
+    const range = ranges[r] as CompiledRange;
     if (!range.scheme.isValid(v)) {
       unorderable ??= [];
       if (!unorderable.includes(range.scheme.id)) unorderable.push(range.scheme.id);
@@ -215,11 +256,13 @@ const NOT_AFFECTED: AffectedResult = Object.freeze({ affected: false, fixed: [],
  * list is their expansion (schema "affected[].versions") and the ranges have already answered.
  */
 function includedInVersions(v: string, compiled: CompiledAffected): boolean {
-  if (compiled.versions.size === 0) return false;
-  if (compiled.versions.has(v)) return true;
+  const versions = compiled.versions;
+  if (versions.length === 0) return false;
+  if (versions.includes(v)) return true;
   const scheme = compiled.scheme;
   if (compiled.ranges.length > 0 || scheme === undefined || !scheme.isValid(v)) return false;
-  for (const listed of compiled.versions) {
+  for (let i = 0; i < versions.length; i++) {
+    const listed = versions[i] as string;
     if (scheme.isValid(listed) && scheme.compare(v, listed) === 0) return true;
   }
   return false;

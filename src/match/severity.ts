@@ -1,5 +1,5 @@
 import cvssCalculator from 'ae-cvss-calculator';
-import type { NvdCvss, OsvRecord } from '../core/osv.ts';
+import type { NvdCvss, OsvAffectedEntry, OsvRecordHead } from '../core/osv.ts';
 import type { CvssScore, Severity } from '../core/types.ts';
 
 const { fromVector } = cvssCalculator;
@@ -111,11 +111,10 @@ export function severityOfEcosystemRating(rating: string): Severity {
  * (`database_specific.severity`), a record-level `database_specific.severity` of other feeds, or the
  * Red Hat rating an AlmaLinux/Rocky summary starts with.
  */
-export function ecosystemRating(record: OsvRecord, affectedIndexes: readonly number[]): string | undefined {
-  for (const i of affectedIndexes) {
-    const affected = record.affected?.[i];
-    for (const s of affected?.severity ?? []) if (s.type === 'Ubuntu') return s.score;
-    const urgency = affected?.ecosystem_specific?.urgency ?? affected?.database_specific?.urgency;
+export function ecosystemRating(record: OsvRecordHead, entries: readonly OsvAffectedEntry[]): string | undefined {
+  for (const { affected } of entries) {
+    for (const s of affected.severity ?? []) if (s.type === 'Ubuntu') return s.score;
+    const urgency = affected.ecosystem_specific?.urgency ?? affected.database_specific?.urgency;
     if (typeof urgency === 'string') return urgency;
   }
   for (const s of record.severity ?? []) if (s.type === 'Ubuntu') return s.score;
@@ -129,11 +128,11 @@ export function ecosystemRating(record: OsvRecord, affectedIndexes: readonly num
 const redHatRating = /^(Critical|Important|Moderate|Low):/;
 
 /** CVSS vectors of a record: record-level `severity[]` and the matched affected entries' own */
-export function recordCvss(record: OsvRecord, affectedIndexes: readonly number[], source: string): CvssScore[] {
+export function recordCvss(record: OsvRecordHead, entries: readonly OsvAffectedEntry[], source: string): CvssScore[] {
   const out: CvssScore[] = [];
-  const entries = [...(record.severity ?? [])];
-  for (const i of affectedIndexes) entries.push(...(record.affected?.[i]?.severity ?? []));
-  for (const s of entries) {
+  const vectors = [...(record.severity ?? [])];
+  for (const { affected } of entries) vectors.push(...(affected.severity ?? []));
+  for (const s of vectors) {
     if (s.type !== 'CVSS_V2' && s.type !== 'CVSS_V3' && s.type !== 'CVSS_V4') continue;
     const scored = scoreVector(s.score, source);
     if (scored !== undefined) out.push(scored);
@@ -154,9 +153,13 @@ const typePreference = ['CVSS_V3', 'CVSS_V4', 'CVSS_V2'];
 
 /** the highest-scoring vector of the most preferred CVSS version present */
 function preferred(scores: readonly CvssScore[]): CvssScore | undefined {
-  for (const type of typePreference) {
+  for (let t = 0; t < typePreference.length; t++) {
+    const type = typePreference[t];
     let best: CvssScore | undefined;
-    for (const s of scores) if (s.type === type && (best === undefined || s.score > best.score)) best = s;
+    for (let i = 0; i < scores.length; i++) {
+      const s = scores[i] as CvssScore;
+      if (s.type === type && (best === undefined || s.score > best.score)) best = s;
+    }
     if (best !== undefined) return best;
   }
   return undefined;

@@ -1,5 +1,6 @@
 import { baseEcosystem, normalizePackageName } from '../core/ecosystem.ts';
-import type { OsvRecord } from '../core/osv.ts';
+import type { OsvAffected, OsvAffectedEntry, OsvRecord } from '../core/osv.ts';
+import { matchingAffected, recordHead } from './advisory-form.ts';
 import type { OsvRow, SourceItem } from './types.ts';
 
 /** The row the store writes for a record, given the record's JSON text. */
@@ -7,22 +8,31 @@ export function osvRow(record: OsvRecord, json: string): OsvRow {
   const withdrawn = record.withdrawn !== undefined;
   const packages: string[] = [];
   const ecosystems: string[] = [];
+  const forms: string[] = [];
   // OSV schema "withdrawn": the entry no longer applies; it stays stored but out of the index.
   if (!withdrawn) {
     // AlmaLinux records list a binary package once per module stream it was rebuilt for: the index
-    // holds each package once per record.
-    const seen = new Set<string>();
-    for (const affected of record.affected ?? []) {
+    // holds each package once per record, with all its entries.
+    const entries = new Map<string, OsvAffectedEntry[]>();
+    const list = record.affected ?? [];
+    for (let index = 0; index < list.length; index++) {
+      const affected = list[index] as OsvAffected;
       if (affected.package === undefined) continue;
       const { ecosystem, name } = affected.package;
       if (!ecosystems.includes(ecosystem)) ecosystems.push(ecosystem);
       const base = baseEcosystem(ecosystem);
       const normalized = normalizePackageName(ecosystem, name);
       const key = `${base}\0${normalized}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
+      const entry = { index, affected: matchingAffected(affected) };
+      const known = entries.get(key);
+      if (known !== undefined) {
+        known.push(entry);
+        continue;
+      }
+      entries.set(key, [entry]);
       packages.push(base, normalized);
     }
+    for (const list of entries.values()) forms.push(JSON.stringify(list));
   }
   return {
     id: record.id,
@@ -31,6 +41,8 @@ export function osvRow(record: OsvRecord, json: string): OsvRow {
     aliases: record.aliases ?? [],
     packages,
     ecosystems,
+    head: withdrawn ? '' : JSON.stringify(recordHead(record)),
+    forms,
     json,
   };
 }

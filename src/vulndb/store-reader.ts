@@ -2,10 +2,22 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { normalizePackageName } from '../core/ecosystem.ts';
 import { VigilError } from '../core/errors.ts';
-import type { EpssEntry, KevEntry, NvdCvss, OsvRecord, VulnDbReader, VulnDbStatus } from '../core/osv.ts';
+import type {
+  EpssEntry,
+  KevEntry,
+  NvdCvss,
+  OsvRecord,
+  OsvRecordHead,
+  PackageAdvisory,
+  VulnDbReader,
+  VulnDbStatus,
+} from '../core/osv.ts';
+import { AdvisoryFormError, readEntries, readHead } from './advisory-form.ts';
 import { readSchemaVersion, SCHEMA_VERSION } from './store-schema.ts';
 
-const EMPTY: readonly OsvRecord[] = Object.freeze([]);
+const EMPTY: readonly never[] = Object.freeze([]);
+/** what a DB without KEV, EPSS and NVD tables (one built from OSV alone) knows of any CVE */
+const NO_FACTS = Object.freeze({ nvd: EMPTY });
 const HOW_TO_GET_ONE = 'run `vigil db update` to download one (or `vigil db import DIR` from a mirror)';
 
 /**
@@ -19,6 +31,7 @@ export function openVulnDb(path: string): VulnDbReader {
   let db: Database.Database | undefined;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
+    holdUnchanging(db);
     const version = readSchemaVersion(db);
     if (version !== SCHEMA_VERSION) {
       const found = version === undefined ? 'is not a Vigil vulnerability database' : `has schema ${version}`;
@@ -43,9 +56,25 @@ export function openVulnDb(path: string): VulnDbReader {
 }
 
 /**
- * `VulnDbReader` over the SQLite file with prepared statements. Parsed records are cached per row,
- * and answers per package, for the life of the reader: the matcher asks once per package, many
- * packages (every binary of one Debian source package) share records, and re-matching stored
+ * The file never changes under a reader: `updateDatabase` builds a new file beside it and renames
+ * it over the old one, whose inode an open reader keeps. So the reader takes its shared lock once
+ * and keeps it (`locking_mode = EXCLUSIVE`, which on a read-only connection never takes more than a
+ * shared lock) instead of locking, checking for a hot journal and re-reading the change counter
+ * around every statement, and reads pages through a memory map instead of one pread(2) each. Both
+ * are system calls per statement or per page: a dense match makes thousands.
+ */
+function holdUnchanging(db: Database.Database): void {
+  db.pragma('locking_mode = EXCLUSIVE');
+  db.pragma(`mmap_size = ${MMAP_BYTES}`);
+}
+
+/** the most of the file mapped; pages are mapped as read, so a match maps only what it touches */
+const MMAP_BYTES = 1 << 30;
+
+/**
+ * `VulnDbReader` over the SQLite file with prepared statements. Parsed records and heads are cached
+ * per row, and answers per package, for the life of the reader: the matcher asks once per package,
+ * many packages (every binary of one Debian source package) share records, and re-matching stored
  * inventories asks the same questions again.
  */
 class SqliteVulnDbReader implements VulnDbReader {
@@ -54,7 +83,12 @@ class SqliteVulnDbReader implements VulnDbReader {
   /** parsed records by row; null for a row withdrawn or superseded by a newer copy in another source */
   readonly #records = new Map<number, OsvRecord | null>();
   readonly #answers = new Map<string, readonly OsvRecord[]>();
+  /** parsed heads by row (advisoriesFor) */
+  readonly #heads = new Map<number, OsvRecordHead>();
+  readonly #advisories = new Map<string, readonly PackageAdvisory[]>();
   readonly #byPackage: Database.Statement;
+  readonly #formsByPackage: Database.Statement;
+  readonly #head: Database.Statement;
   readonly #record: Database.Statement;
   readonly #superseded: ReadonlySet<number>;
   readonly #kev: Database.Statement;
@@ -74,6 +108,11 @@ class SqliteVulnDbReader implements VulnDbReader {
     // Served by the primary key of `affected` alone (a covering index range scan).
     this.#byPackage = db.prepare('SELECT record FROM affected WHERE base = ? AND name = ?').pluck();
     this.#record = db.prepare('SELECT json FROM records WHERE rowid = ? AND withdrawn = 0').pluck();
+    // One statement per package: its index rows with their forms, and the heads of records that
+    // name one package; the heads of the others from `heads`, once per reader (the index and the
+    // heads hold non-withdrawn records only).
+    this.#formsByPackage = db.prepare('SELECT record, form, head FROM affected WHERE base = ? AND name = ?').raw();
+    this.#head = db.prepare('SELECT head FROM heads WHERE record = ?').pluck();
     // Only the newest copy of an id counts; markSuperseded listed the others when the file was
     // built. They are few (ids published by several sources), and a lookup in a Set is cheaper
     // than a join per record.
@@ -97,6 +136,41 @@ class SqliteVulnDbReader implements VulnDbReader {
     }
     const answer = records.length === 0 ? EMPTY : Object.freeze(records);
     this.#answers.set(key, answer);
+    return answer;
+  }
+
+  advisoriesFor(baseEcosystem: string, name: string): readonly PackageAdvisory[] {
+    const normalized = normalizePackageName(baseEcosystem, name);
+    const key = `${baseEcosystem}\0${normalized}`;
+    const answered = this.#advisories.get(key);
+    if (answered !== undefined) return answered;
+    const advisories: PackageAdvisory[] = [];
+    const superseded = this.#superseded;
+    const rows = this.#formsByPackage.all(baseEcosystem, normalized) as Array<[number, string, string | null]>;
+    for (let r = 0; r < rows.length; r++) {
+      const [rowid, form, head] = rows[r] as [number, string, string | null];
+      if (superseded.has(rowid)) continue;
+      let record = this.#heads.get(rowid);
+      try {
+        if (record === undefined) {
+          const text = head ?? (this.#head.get(rowid) as string | undefined);
+          if (text === undefined) throw new AdvisoryFormError('the record has no head');
+          record = readHead(text);
+          this.#heads.set(rowid, record);
+        }
+        advisories.push({ record, entries: readEntries(form) });
+      } catch (err) {
+        if (!(err instanceof AdvisoryFormError)) throw err;
+        throw new VigilError(
+          'VIGIL_DB_CORRUPT',
+          `${this.#path}: the stored form of record row ${rowid} for ${baseEcosystem}/${normalized} is damaged (${err.message}); ${HOW_TO_GET_ONE}`,
+          { path: this.#path },
+          { cause: err },
+        );
+      }
+    }
+    const answer = advisories.length === 0 ? EMPTY : Object.freeze(advisories);
+    this.#advisories.set(key, answer);
     return answer;
   }
 
@@ -125,9 +199,10 @@ class SqliteVulnDbReader implements VulnDbReader {
    * Bounded by the CVEs the matched records name.
    */
   #enrichment(cveId: string): { kev?: KevEntry; epss?: EpssEntry; nvd: readonly NvdCvss[] } {
+    const held = this.#held;
+    if (!held.kev && !held.epss && !held.nvd) return NO_FACTS;
     let facts = this.#facts.get(cveId);
     if (facts === undefined) {
-      const held = this.#held;
       const kevJson = held.kev ? (this.#kev.get(cveId) as string | undefined) : undefined;
       const epssRow = held.epss
         ? (this.#epss.get(cveId) as
@@ -163,6 +238,8 @@ class SqliteVulnDbReader implements VulnDbReader {
   close(): void {
     this.#records.clear();
     this.#answers.clear();
+    this.#heads.clear();
+    this.#advisories.clear();
     this.#facts.clear();
     this.#db.close();
   }

@@ -10,11 +10,16 @@ import type Database from 'better-sqlite3';
  * sources of an update landed, so that a lookup need not compare copies. Bump SCHEMA_VERSION on
  * any change: a file with another version is rebuilt from scratch by the next update.
  *
+ * Version 3: the matcher's form of each record (advisory-form.ts), which a match reads instead of
+ * whole records: `affected.form`, the entries of the record naming that package, and the record's
+ * head: in `affected.head` when the record names one package (most language advisories: one seek
+ * per record instead of two), else once in `heads` (an AlmaLinux advisory names dozens).
+ *
  * Version 2: `affected` lost its `ecosystem` column (one row per package and record, not per
  * ecosystem string: a fifth fewer rows to write for AlmaLinux); `source_ecosystems` and
  * `superseded` are new.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const DDL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -38,8 +43,11 @@ CREATE TABLE affected (
   base TEXT NOT NULL,
   name TEXT NOT NULL,
   record INTEGER NOT NULL,
+  form TEXT NOT NULL,
+  head TEXT,
   PRIMARY KEY (base, name, record)
 ) WITHOUT ROWID;
+CREATE TABLE heads (record INTEGER PRIMARY KEY, head TEXT NOT NULL);
 CREATE TABLE source_ecosystems (source TEXT NOT NULL, ecosystem TEXT NOT NULL, PRIMARY KEY (source, ecosystem)) WITHOUT ROWID;
 CREATE TABLE superseded (record INTEGER PRIMARY KEY);
 CREATE INDEX records_by_id ON records (id);

@@ -33,10 +33,12 @@ export class SourceSession {
    * bookkeeping (which only serves to find what the source dropped) are skipped.
    */
   readonly #fresh: boolean;
-  /** index rows waiting for a multi-row insert: [base, name, record] flattened */
-  readonly #pendingIndex: Array<string | number> = [];
+  /** index rows waiting for a multi-row insert: [base, name, record, form, head] flattened */
+  readonly #pendingIndex: Array<string | number | null> = [];
   /** alias rows waiting likewise: [record, alias] flattened */
   readonly #pendingAliases: Array<string | number> = [];
+  /** head rows waiting likewise: [record, head] flattened */
+  readonly #pendingHeads: Array<string | number> = [];
   /** the ecosystem strings of every indexed record the source publishes, changed or not */
   readonly #ecosystems = new Set<string>();
 
@@ -85,6 +87,7 @@ export class SourceSession {
           .all(source) as number[]);
     for (const rowid of gone) {
       s.deleteAffected.run(rowid);
+      s.deleteHead.run(rowid);
       s.deleteAliases.run(rowid);
       s.deleteRecord.run(rowid);
     }
@@ -158,6 +161,7 @@ export class SourceSession {
       this.#flushIndex();
       s.updateRecord.run(row.modified, withdrawn, row.json, rowid);
       s.deleteAffected.run(rowid);
+      s.deleteHead.run(rowid);
       s.deleteAliases.run(rowid);
       this.counts.updated++;
     } else {
@@ -178,11 +182,22 @@ export class SourceSession {
       }
     }
     // osvRow leaves a withdrawn record's packages out: it stays stored but out of the index
+    const { packages, forms } = row;
+    if (packages.length === 0) return;
+    // the head goes with the index row when there is one (see store-schema.ts), else to `heads`
+    const inline = packages.length === 2 ? row.head : null;
+    if (inline === null) {
+      const heads = this.#pendingHeads;
+      heads.push(rowid, row.head);
+      if (heads.length === INDEX_BATCH_ROWS * 2) {
+        this.#statements.insertHeadBatch.run(heads);
+        heads.length = 0;
+      }
+    }
     const pending = this.#pendingIndex;
-    const packages = row.packages;
     for (let at = 0; at < packages.length; at += 2) {
-      pending.push(packages[at] as string, packages[at + 1] as string, rowid);
-      if (pending.length === INDEX_BATCH_ROWS * 3) {
+      pending.push(packages[at] as string, packages[at + 1] as string, rowid, forms[at / 2] as string, inline);
+      if (pending.length === INDEX_BATCH_ROWS * 5) {
         this.#statements.insertAffectedBatch.run(pending);
         pending.length = 0;
       }
@@ -192,11 +207,14 @@ export class SourceSession {
   /** Writes the index rows still pending; before anything deletes index rows, and at commit. */
   #flushIndex(): void {
     const pending = this.#pendingIndex;
-    for (let at = 0; at < pending.length; at += 3) this.#statements.insertAffected.run(pending.slice(at, at + 3));
+    for (let at = 0; at < pending.length; at += 5) this.#statements.insertAffected.run(pending.slice(at, at + 5));
     pending.length = 0;
     const aliases = this.#pendingAliases;
     for (let at = 0; at < aliases.length; at += 2) this.#statements.insertAlias.run(aliases.slice(at, at + 2));
     aliases.length = 0;
+    const heads = this.#pendingHeads;
+    for (let at = 0; at < heads.length; at += 2) this.#statements.insertHead.run(heads.slice(at, at + 2));
+    heads.length = 0;
   }
 
   #applyKev(entry: KevEntry): void {
@@ -292,6 +310,9 @@ interface Statements {
   insertAffected: Database.Statement;
   insertEcosystem: Database.Statement;
   deleteAffected: Database.Statement;
+  insertHead: Database.Statement;
+  insertHeadBatch: Database.Statement;
+  deleteHead: Database.Statement;
   insertAlias: Database.Statement;
   insertAliasBatch: Database.Statement;
   deleteAliases: Database.Statement;
@@ -322,7 +343,7 @@ function prepare(db: Database.Database): Statements {
       'INSERT OR IGNORE INTO records (source, id, modified, withdrawn, json) VALUES (?, ?, ?, ?, CAST(? AS TEXT))',
     ),
     insertAffectedBatch: db.prepare(
-      `INSERT OR IGNORE INTO affected (base, name, record) VALUES ${Array(INDEX_BATCH_ROWS).fill('(?, ?, ?)').join(', ')}`,
+      `INSERT OR IGNORE INTO affected (base, name, record, form, head) VALUES ${Array(INDEX_BATCH_ROWS).fill('(?, ?, ?, ?, ?)').join(', ')}`,
     ),
     selectRecord: db.prepare('SELECT rowid, modified FROM records WHERE source = ? AND id = ?'),
     insertRecord: db.prepare(
@@ -331,9 +352,16 @@ function prepare(db: Database.Database): Statements {
     updateRecord: db.prepare('UPDATE records SET modified = ?, withdrawn = ?, json = CAST(? AS TEXT) WHERE rowid = ?'),
     deleteRecord: db.prepare('DELETE FROM records WHERE rowid = ?'),
     markRecord: db.prepare('INSERT OR IGNORE INTO seen_records (rowid) VALUES (?)'),
-    insertAffected: db.prepare('INSERT OR IGNORE INTO affected (base, name, record) VALUES (?, ?, ?)'),
+    insertAffected: db.prepare(
+      'INSERT OR IGNORE INTO affected (base, name, record, form, head) VALUES (?, ?, ?, ?, ?)',
+    ),
     insertEcosystem: db.prepare('INSERT INTO source_ecosystems (source, ecosystem) VALUES (?, ?)'),
     deleteAffected: db.prepare('DELETE FROM affected WHERE record = ?'),
+    insertHead: db.prepare('INSERT OR REPLACE INTO heads (record, head) VALUES (?, ?)'),
+    insertHeadBatch: db.prepare(
+      `INSERT OR REPLACE INTO heads (record, head) VALUES ${Array(INDEX_BATCH_ROWS).fill('(?, ?)').join(', ')}`,
+    ),
+    deleteHead: db.prepare('DELETE FROM heads WHERE record = ?'),
     insertAlias: db.prepare('INSERT OR IGNORE INTO aliases (record, alias) VALUES (?, ?)'),
     insertAliasBatch: db.prepare(
       `INSERT OR IGNORE INTO aliases (record, alias) VALUES ${Array(INDEX_BATCH_ROWS).fill('(?, ?)').join(', ')}`,

@@ -37,6 +37,10 @@ export interface OsvRow {
   readonly packages: readonly string[];
   /** the full ecosystem strings of `affected[].package` ("Debian:12"), each once; empty when withdrawn */
   readonly ecosystems: readonly string[];
+  /** the record's head for the matcher as JSON (advisory-form.ts recordHead); empty when withdrawn */
+  readonly head: string;
+  /** per package of `packages`, in its order, the JSON of its affected entries (advisory-form.ts) */
+  readonly forms: readonly string[];
   /**
    * The whole record, minified: its text, or (when the caller asked for `itemsUsedAtOnce`) its
    * UTF-8 bytes in a buffer the source reuses once the next item is taken.

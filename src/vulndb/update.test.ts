@@ -64,7 +64,7 @@ describe('updateDatabase from the real npm fixture', () => {
     expect(reader.recordsFor('PyPI', 'lodash')).toEqual([]);
     expect(reader.ecosystems()).toEqual(['npm']);
     expect(reader.status()).toMatchObject({
-      schemaVersion: 2,
+      schemaVersion: 3,
       builtAt: '2026-11-01T00:00:00.000Z',
       sources: [{ name: 'osv:npm', records: 62, updatedAt: '2026-11-01T00:00:00.000Z', stale: false }],
     });
