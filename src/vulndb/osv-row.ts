@@ -1,5 +1,5 @@
 import { baseEcosystem, normalizePackageName } from '../core/ecosystem.ts';
-import type { OsvAffected, OsvAffectedEntry, OsvRecord } from '../core/osv.ts';
+import type { OsvAffectedEntry, OsvRecord } from '../core/osv.ts';
 import { matchingAffected, recordHead } from './advisory-form.ts';
 import type { OsvRow, SourceItem } from './types.ts';
 
@@ -8,31 +8,30 @@ export function osvRow(record: OsvRecord, json: string): OsvRow {
   const withdrawn = record.withdrawn !== undefined;
   const packages: string[] = [];
   const ecosystems: string[] = [];
-  const forms: string[] = [];
+  const list = record.affected ?? [];
   // OSV schema "withdrawn": the entry no longer applies; it stays stored but out of the index.
   if (!withdrawn) {
     // AlmaLinux records list a binary package once per module stream it was rebuilt for: the index
-    // holds each package once per record, with all its entries.
-    const entries = new Map<string, OsvAffectedEntry[]>();
-    const list = record.affected ?? [];
-    for (let index = 0; index < list.length; index++) {
-      const affected = list[index] as OsvAffected;
+    // holds each package once per record.
+    const seen = new Set<string>();
+    for (const affected of list) {
       if (affected.package === undefined) continue;
       const { ecosystem, name } = affected.package;
       if (!ecosystems.includes(ecosystem)) ecosystems.push(ecosystem);
       const base = baseEcosystem(ecosystem);
       const normalized = normalizePackageName(ecosystem, name);
       const key = `${base}\0${normalized}`;
-      const entry = { index, affected: matchingAffected(affected) };
-      const known = entries.get(key);
-      if (known !== undefined) {
-        known.push(entry);
-        continue;
-      }
-      entries.set(key, [entry]);
+      if (seen.has(key)) continue;
+      seen.add(key);
       packages.push(base, normalized);
     }
-    for (const list of entries.values()) forms.push(JSON.stringify(list));
+  }
+  // the store keeps the matcher's form of a record that names one package (see store-schema.ts)
+  const entries: OsvAffectedEntry[] = [];
+  if (packages.length === 2) {
+    list.forEach((affected, index) => {
+      if (affected.package !== undefined) entries.push({ index, affected: matchingAffected(affected) });
+    });
   }
   return {
     id: record.id,
@@ -41,8 +40,8 @@ export function osvRow(record: OsvRecord, json: string): OsvRow {
     aliases: record.aliases ?? [],
     packages,
     ecosystems,
-    head: withdrawn ? '' : JSON.stringify(recordHead(record)),
-    forms,
+    head: entries.length > 0 ? JSON.stringify(recordHead(record)) : '',
+    entries: entries.length > 0 ? JSON.stringify(entries) : '',
     json,
   };
 }

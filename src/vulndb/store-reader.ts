@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { normalizePackageName } from '../core/ecosystem.ts';
+import { baseEcosystem as baseOf, normalizePackageName } from '../core/ecosystem.ts';
 import { VigilError } from '../core/errors.ts';
 import type {
   EpssEntry,
   KevEntry,
   NvdCvss,
+  OsvAffected,
+  OsvAffectedEntry,
   OsvRecord,
   OsvRecordHead,
   PackageAdvisory,
@@ -16,6 +18,11 @@ import { AdvisoryFormError, readEntries, readHead } from './advisory-form.ts';
 import { readSchemaVersion, SCHEMA_VERSION } from './store-schema.ts';
 
 const EMPTY: readonly never[] = Object.freeze([]);
+interface SharedForm {
+  readonly record: OsvRecordHead;
+  readonly entries: ReadonlyMap<string, readonly OsvAffectedEntry[]>;
+}
+
 /** what a DB without KEV, EPSS and NVD tables (one built from OSV alone) knows of any CVE */
 const NO_FACTS = Object.freeze({ nvd: EMPTY });
 const HOW_TO_GET_ONE = 'run `vigil db update` to download one (or `vigil db import DIR` from a mirror)';
@@ -83,12 +90,11 @@ class SqliteVulnDbReader implements VulnDbReader {
   /** parsed records by row; null for a row withdrawn or superseded by a newer copy in another source */
   readonly #records = new Map<number, OsvRecord | null>();
   readonly #answers = new Map<string, readonly OsvRecord[]>();
-  /** parsed heads by row (advisoriesFor) */
-  readonly #heads = new Map<number, OsvRecordHead>();
+  /** records that name several packages, read whole, their entries by package (advisoriesFor) */
+  readonly #shared = new Map<number, SharedForm | null>();
   readonly #advisories = new Map<string, readonly PackageAdvisory[]>();
   readonly #byPackage: Database.Statement;
   readonly #formsByPackage: Database.Statement;
-  readonly #head: Database.Statement;
   readonly #record: Database.Statement;
   readonly #superseded: ReadonlySet<number>;
   readonly #kev: Database.Statement;
@@ -108,11 +114,10 @@ class SqliteVulnDbReader implements VulnDbReader {
     // Served by the primary key of `affected` alone (a covering index range scan).
     this.#byPackage = db.prepare('SELECT record FROM affected WHERE base = ? AND name = ?').pluck();
     this.#record = db.prepare('SELECT json FROM records WHERE rowid = ? AND withdrawn = 0').pluck();
-    // One statement per package: its index rows with their forms, and the heads of records that
-    // name one package; the heads of the others from `heads`, once per reader (the index and the
-    // heads hold non-withdrawn records only).
+    // One statement per package: its index rows, with the forms of records that name one package;
+    // the others are read whole, once per reader (see store-schema.ts; the index holds
+    // non-withdrawn records only).
     this.#formsByPackage = db.prepare('SELECT record, form, head FROM affected WHERE base = ? AND name = ?').raw();
-    this.#head = db.prepare('SELECT head FROM heads WHERE record = ?').pluck();
     // Only the newest copy of an id counts; markSuperseded listed the others when the file was
     // built. They are few (ids published by several sources), and a lookup in a Set is cheaper
     // than a join per record.
@@ -146,19 +151,21 @@ class SqliteVulnDbReader implements VulnDbReader {
     if (answered !== undefined) return answered;
     const advisories: PackageAdvisory[] = [];
     const superseded = this.#superseded;
-    const rows = this.#formsByPackage.all(baseEcosystem, normalized) as Array<[number, string, string | null]>;
+    const rows = this.#formsByPackage.all(baseEcosystem, normalized) as Array<[number, string | null, string | null]>;
     for (let r = 0; r < rows.length; r++) {
-      const [rowid, form, head] = rows[r] as [number, string, string | null];
+      const [rowid, form, head] = rows[r] as [number, string | null, string | null];
       if (superseded.has(rowid)) continue;
-      let record = this.#heads.get(rowid);
       try {
-        if (record === undefined) {
-          const text = head ?? (this.#head.get(rowid) as string | undefined);
-          if (text === undefined) throw new AdvisoryFormError('the record has no head');
-          record = readHead(text);
-          this.#heads.set(rowid, record);
+        if (form === null || head === null) {
+          const shared = this.#shared.get(rowid) ?? this.#readShared(rowid);
+          // withdrawn, or superseded by a copy in another source
+          if (shared === null) continue;
+          const entries = shared.entries.get(key);
+          if (entries === undefined) throw new AdvisoryFormError('no entries name the package');
+          advisories.push({ record: shared.record, entries });
+        } else {
+          advisories.push({ record: readHead(head), entries: readEntries(form) });
         }
-        advisories.push({ record, entries: readEntries(form) });
       } catch (err) {
         if (!(err instanceof AdvisoryFormError)) throw err;
         throw new VigilError(
@@ -172,6 +179,28 @@ class SqliteVulnDbReader implements VulnDbReader {
     const answer = advisories.length === 0 ? EMPTY : Object.freeze(advisories);
     this.#advisories.set(key, answer);
     return answer;
+  }
+
+  /** a record that names several packages, read whole, its entries grouped by package */
+  #readShared(rowid: number): SharedForm | null {
+    const record = this.#current(rowid);
+    let shared: SharedForm | null = null;
+    if (record !== undefined) {
+      const entries = new Map<string, OsvAffectedEntry[]>();
+      const list = record.affected ?? [];
+      for (let index = 0; index < list.length; index++) {
+        const affected = list[index] as OsvAffected;
+        if (affected.package === undefined) continue;
+        const { ecosystem, name } = affected.package;
+        const key = `${baseOf(ecosystem)}\0${normalizePackageName(ecosystem, name)}`;
+        const known = entries.get(key);
+        if (known === undefined) entries.set(key, [{ index, affected }]);
+        else known.push({ index, affected });
+      }
+      shared = { record, entries };
+    }
+    this.#shared.set(rowid, shared);
+    return shared;
   }
 
   ecosystems(): readonly string[] {
@@ -238,7 +267,7 @@ class SqliteVulnDbReader implements VulnDbReader {
   close(): void {
     this.#records.clear();
     this.#answers.clear();
-    this.#heads.clear();
+    this.#shared.clear();
     this.#advisories.clear();
     this.#facts.clear();
     this.#db.close();

@@ -10,10 +10,12 @@ import type Database from 'better-sqlite3';
  * sources of an update landed, so that a lookup need not compare copies. Bump SCHEMA_VERSION on
  * any change: a file with another version is rebuilt from scratch by the next update.
  *
- * Version 3: the matcher's form of each record (advisory-form.ts), which a match reads instead of
- * whole records: `affected.form`, the entries of the record naming that package, and the record's
- * head: in `affected.head` when the record names one package (most language advisories: one seek
- * per record instead of two), else once in `heads` (an AlmaLinux advisory names dozens).
+ * Version 3: a record that names one package (most language advisories) keeps the matcher's form
+ * of it (advisory-form.ts), its head and its affected entries, in its index row, `affected.head`
+ * and `.form`: a lookup then reads and parses a few hundred bytes per record in one seek, not the
+ * whole record in two. A record that names several (an AlmaLinux advisory names dozens of binary
+ * packages) is read whole, once per reader, for all of them: a copy of its form would double what
+ * the import writes for it.
  *
  * Version 2: `affected` lost its `ecosystem` column (one row per package and record, not per
  * ecosystem string: a fifth fewer rows to write for AlmaLinux); `source_ecosystems` and
@@ -43,11 +45,10 @@ CREATE TABLE affected (
   base TEXT NOT NULL,
   name TEXT NOT NULL,
   record INTEGER NOT NULL,
-  form TEXT NOT NULL,
+  form TEXT,
   head TEXT,
   PRIMARY KEY (base, name, record)
 ) WITHOUT ROWID;
-CREATE TABLE heads (record INTEGER PRIMARY KEY, head TEXT NOT NULL);
 CREATE TABLE source_ecosystems (source TEXT NOT NULL, ecosystem TEXT NOT NULL, PRIMARY KEY (source, ecosystem)) WITHOUT ROWID;
 CREATE TABLE superseded (record INTEGER PRIMARY KEY);
 CREATE INDEX records_by_id ON records (id);

@@ -37,8 +37,6 @@ export class SourceSession {
   readonly #pendingIndex: Array<string | number | null> = [];
   /** alias rows waiting likewise: [record, alias] flattened */
   readonly #pendingAliases: Array<string | number> = [];
-  /** head rows waiting likewise: [record, head] flattened */
-  readonly #pendingHeads: Array<string | number> = [];
   /** the ecosystem strings of every indexed record the source publishes, changed or not */
   readonly #ecosystems = new Set<string>();
 
@@ -87,7 +85,6 @@ export class SourceSession {
           .all(source) as number[]);
     for (const rowid of gone) {
       s.deleteAffected.run(rowid);
-      s.deleteHead.run(rowid);
       s.deleteAliases.run(rowid);
       s.deleteRecord.run(rowid);
     }
@@ -161,7 +158,6 @@ export class SourceSession {
       this.#flushIndex();
       s.updateRecord.run(row.modified, withdrawn, row.json, rowid);
       s.deleteAffected.run(rowid);
-      s.deleteHead.run(rowid);
       s.deleteAliases.run(rowid);
       this.counts.updated++;
     } else {
@@ -182,21 +178,13 @@ export class SourceSession {
       }
     }
     // osvRow leaves a withdrawn record's packages out: it stays stored but out of the index
-    const { packages, forms } = row;
-    if (packages.length === 0) return;
-    // the head goes with the index row when there is one (see store-schema.ts), else to `heads`
-    const inline = packages.length === 2 ? row.head : null;
-    if (inline === null) {
-      const heads = this.#pendingHeads;
-      heads.push(rowid, row.head);
-      if (heads.length === INDEX_BATCH_ROWS * 2) {
-        this.#statements.insertHeadBatch.run(heads);
-        heads.length = 0;
-      }
-    }
+    const { packages } = row;
+    // the matcher's form of a record that names one package goes with its index row
+    const form = row.entries === '' ? null : row.entries;
+    const head = row.head === '' ? null : row.head;
     const pending = this.#pendingIndex;
     for (let at = 0; at < packages.length; at += 2) {
-      pending.push(packages[at] as string, packages[at + 1] as string, rowid, forms[at / 2] as string, inline);
+      pending.push(packages[at] as string, packages[at + 1] as string, rowid, form, head);
       if (pending.length === INDEX_BATCH_ROWS * 5) {
         this.#statements.insertAffectedBatch.run(pending);
         pending.length = 0;
@@ -212,9 +200,6 @@ export class SourceSession {
     const aliases = this.#pendingAliases;
     for (let at = 0; at < aliases.length; at += 2) this.#statements.insertAlias.run(aliases.slice(at, at + 2));
     aliases.length = 0;
-    const heads = this.#pendingHeads;
-    for (let at = 0; at < heads.length; at += 2) this.#statements.insertHead.run(heads.slice(at, at + 2));
-    heads.length = 0;
   }
 
   #applyKev(entry: KevEntry): void {
@@ -310,9 +295,6 @@ interface Statements {
   insertAffected: Database.Statement;
   insertEcosystem: Database.Statement;
   deleteAffected: Database.Statement;
-  insertHead: Database.Statement;
-  insertHeadBatch: Database.Statement;
-  deleteHead: Database.Statement;
   insertAlias: Database.Statement;
   insertAliasBatch: Database.Statement;
   deleteAliases: Database.Statement;
@@ -357,11 +339,6 @@ function prepare(db: Database.Database): Statements {
     ),
     insertEcosystem: db.prepare('INSERT INTO source_ecosystems (source, ecosystem) VALUES (?, ?)'),
     deleteAffected: db.prepare('DELETE FROM affected WHERE record = ?'),
-    insertHead: db.prepare('INSERT OR REPLACE INTO heads (record, head) VALUES (?, ?)'),
-    insertHeadBatch: db.prepare(
-      `INSERT OR REPLACE INTO heads (record, head) VALUES ${Array(INDEX_BATCH_ROWS).fill('(?, ?)').join(', ')}`,
-    ),
-    deleteHead: db.prepare('DELETE FROM heads WHERE record = ?'),
     insertAlias: db.prepare('INSERT OR IGNORE INTO aliases (record, alias) VALUES (?, ?)'),
     insertAliasBatch: db.prepare(
       `INSERT OR IGNORE INTO aliases (record, alias) VALUES ${Array(INDEX_BATCH_ROWS).fill('(?, ?)').join(', ')}`,

@@ -37,10 +37,12 @@ export interface OsvRow {
   readonly packages: readonly string[];
   /** the full ecosystem strings of `affected[].package` ("Debian:12"), each once; empty when withdrawn */
   readonly ecosystems: readonly string[];
-  /** the record's head for the matcher as JSON (advisory-form.ts recordHead); empty when withdrawn */
+  /**
+   * For a record that names one package (see store-schema.ts), the matcher's form of it as JSON
+   * (advisory-form.ts): its head, and its affected entries, each with its index; else empty.
+   */
   readonly head: string;
-  /** per package of `packages`, in its order, the JSON of its affected entries (advisory-form.ts) */
-  readonly forms: readonly string[];
+  readonly entries: string;
   /**
    * The whole record, minified: its text, or (when the caller asked for `itemsUsedAtOnce`) its
    * UTF-8 bytes in a buffer the source reuses once the next item is taken.
