@@ -69,10 +69,11 @@ export function groupByAlias<T>(items: readonly T[], recordOf: (item: T) => OsvR
   const uf = new UnionFind();
   const vulns: T[] = [];
   const advisories: T[] = [];
-  for (const item of items) {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as T;
     const record = recordOf(item);
     const ids = identities(record);
-    for (const id of ids) uf.union(record.id, id);
+    for (let d = 0; d < ids.length; d++) uf.union(record.id, ids[d] as string);
     (isAdvisory(record) ? advisories : vulns).push(item);
   }
   const byRoot = new Map<string, { ids: Set<string>; members: T[] }>();
@@ -85,10 +86,12 @@ export function groupByAlias<T>(items: readonly T[], recordOf: (item: T) => OsvR
     }
     return group;
   };
-  for (const item of vulns) {
+  for (let v = 0; v < vulns.length; v++) {
+    const item = vulns[v] as T;
     const record = recordOf(item);
     const group = groupOf(record.id);
-    for (const id of identities(record)) group.ids.add(id);
+    const ids = identities(record);
+    for (let d = 0; d < ids.length; d++) group.ids.add(ids[d] as string);
     group.members.push(item);
   }
   // roots of groups that hold a vulnerability record, before advisories are placed

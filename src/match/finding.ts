@@ -64,7 +64,9 @@ function cveOrder(a: string, b: string): number {
 export function findingId(ids: ReadonlySet<string>, recordIds: readonly string[]): string {
   // the first of the least, as sorting and taking the first would give
   let oldest: string | undefined;
-  for (const id of ids) if (CVE.test(id) && (oldest === undefined || cveOrder(id, oldest) < 0)) oldest = id;
+  ids.forEach((id) => {
+    if (CVE.test(id) && (oldest === undefined || cveOrder(id, oldest) < 0)) oldest = id;
+  });
   if (oldest !== undefined) return oldest;
   let least = recordIds[0] as string;
   for (let i = 1; i < recordIds.length; i++) if ((recordIds[i] as string) < least) least = recordIds[i] as string;
@@ -175,9 +177,9 @@ export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candida
   const sources = records.length === 1 ? [(records[0] as OsvRecordHead).id] : [...new Set(records.map(idOf))].sort();
   const id = findingId(group.ids, sources);
   const others = new Set(group.ids);
-  for (const source of sources) others.add(source);
+  for (let s = 0; s < sources.length; s++) others.add(sources[s] as string);
   others.delete(id);
-  const aliases = others.size < 2 ? [...others] : [...others].sort();
+  const aliases = sortedStrings(others);
   const fixedVersions = sortVersions(matched.scheme, fixed);
   const fixState = fixedVersions.length > 0 ? 'fixed' : wontFix ? 'wont-fix' : 'not-fixed';
 
@@ -232,6 +234,17 @@ export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candida
     ...(published !== undefined && { published }),
     ...(modified !== undefined && { modified }),
   };
+}
+
+/** the strings in code-unit order, as Array.prototype.sort orders them, without its work array */
+function sortedStrings(strings: ReadonlySet<string>): string[] {
+  const sorted: string[] = [];
+  strings.forEach((text) => {
+    let at = sorted.length;
+    while (at > 0 && (sorted[at - 1] as string) > text) at--;
+    sorted.splice(at, 0, text);
+  });
+  return sorted;
 }
 
 const idOf = (record: OsvRecordHead) => record.id;

@@ -164,12 +164,13 @@ export function matchPackage(
   const candidates: Candidate[] = [];
   const base = lookup.baseEcosystem;
   if (lookup.names.length === 1) {
-    const seen = new Set<string>();
     const list = advisories(base, lookup.names[0] as string);
+    // a record once, should a reader list it twice
+    const seen = list.length > 1 ? new Set<string>() : undefined;
     for (let a = 0; a < list.length; a++) {
       const { record, entries } = list[a] as PackageAdvisory;
-      if (record.withdrawn !== undefined || seen.has(record.id)) continue;
-      seen.add(record.id);
+      if (record.withdrawn !== undefined || seen?.has(record.id)) continue;
+      seen?.add(record.id);
       const candidate = matchRecord(record, [entries], lookup, cache, notes);
       if (candidate !== undefined) candidates.push(candidate);
     }

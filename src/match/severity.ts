@@ -112,8 +112,12 @@ export function severityOfEcosystemRating(rating: string): Severity {
  * Red Hat rating an AlmaLinux/Rocky summary starts with.
  */
 export function ecosystemRating(record: OsvRecordHead, entries: readonly OsvAffectedEntry[]): string | undefined {
-  for (const { affected } of entries) {
-    for (const s of affected.severity ?? []) if (s.type === 'Ubuntu') return s.score;
+  for (let e = 0; e < entries.length; e++) {
+    const { affected } = entries[e] as OsvAffectedEntry;
+    const severity = affected.severity;
+    if (severity !== undefined) {
+      for (let s = 0; s < severity.length; s++) if (severity[s]?.type === 'Ubuntu') return severity[s]?.score;
+    }
     const urgency = affected.ecosystem_specific?.urgency ?? affected.database_specific?.urgency;
     if (typeof urgency === 'string') return urgency;
   }
