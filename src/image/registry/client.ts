@@ -114,7 +114,7 @@ export class RegistryClient {
     const origin = await this.#auth.credentialOrigin();
     const hint =
       origin === 'anonymous'
-        ? '; no credentials were found (options, VIGIL_REGISTRY_USERNAME/PASSWORD, docker config.json),' +
+        ? '; no credentials were found (options, VIGIL_REGISTRY_TOKEN or VIGIL_REGISTRY_USERNAME/PASSWORD, docker config.json),' +
           ' and to anonymous users a private repository looks the same as a missing one'
         : `; credentials came from ${origin}`;
     throw new VigilError(error.code, `${error.message}${hint}`, { ...error.context, credentialOrigin: origin });
