@@ -19,54 +19,62 @@ import {
 /** `affected[].ecosystem_specific` / `database_specific` keys the matcher reads (wontFix, ecosystemRating) */
 const EXTRA_KEYS = ['wont_fix', 'status', 'fix_state', 'urgency'] as const;
 
-/** The head of a record. Fields of the wrong type (the import checks only those it indexes) are left out. */
+/**
+ * The head of a record. Fields of the wrong type (the import checks only those it indexes) are left
+ * out. Built by assignment, in the order the JSON is written: this runs on the import's parse
+ * thread for most language records.
+ */
 export function recordHead(record: OsvRecord): OsvRecordHead {
+  const head: Record<string, unknown> = { id: record.id, modified: record.modified };
+  if (typeof record.published === 'string') head.published = record.published;
+  if (record.aliases !== undefined && record.aliases.length > 0) head.aliases = record.aliases;
+  if (Array.isArray(record.upstream)) {
+    const upstream = record.upstream.filter(isString);
+    if (upstream.length > 0) head.upstream = upstream;
+  }
   const summary = typeof record.summary === 'string' ? record.summary : undefined;
+  if (summary !== undefined) head.summary = summary;
   // a finding shows the start of `details` only when none of its records has a summary
-  const details =
-    (summary === undefined || summary.trim() === '') && typeof record.details === 'string'
-      ? detailsSummary(record.details)
-      : undefined;
-  const upstream = Array.isArray(record.upstream) ? record.upstream.filter(isString) : undefined;
+  if ((summary === undefined || summary.trim() === '') && typeof record.details === 'string') {
+    const details = detailsSummary(record.details);
+    if (details !== '') head.details = details;
+  }
   const severity = severities(record.severity);
+  if (severity !== undefined) head.severity = severity;
   const rating = record.database_specific?.severity;
-  const references = Array.isArray(record.references)
-    ? record.references.flatMap((ref) =>
-        isObject(ref) && typeof ref.url === 'string'
-          ? [typeof ref.type === 'string' ? { type: ref.type, url: ref.url } : { url: ref.url }]
-          : [],
-      )
-    : undefined;
-  return {
-    id: record.id,
-    modified: record.modified,
-    ...(typeof record.published === 'string' && { published: record.published }),
-    ...(record.aliases !== undefined && record.aliases.length > 0 && { aliases: record.aliases }),
-    ...(upstream !== undefined && upstream.length > 0 && { upstream }),
-    ...(summary !== undefined && { summary }),
-    ...(details !== undefined && details !== '' && { details }),
-    ...(severity !== undefined && { severity }),
-    ...(typeof rating === 'string' && { database_specific: { severity: rating } }),
-    ...(references !== undefined && references.length > 0 && { references: references as OsvRecordHead['references'] }),
-  };
+  if (typeof rating === 'string') head.database_specific = { severity: rating };
+  if (Array.isArray(record.references)) {
+    const references: Array<{ type?: string; url: string }> = [];
+    for (const ref of record.references as unknown[]) {
+      if (!isObject(ref) || typeof ref.url !== 'string') continue;
+      references.push(typeof ref.type === 'string' ? { type: ref.type, url: ref.url } : { url: ref.url });
+    }
+    if (references.length > 0) head.references = references;
+  }
+  return head as unknown as OsvRecordHead;
 }
 
 /** An affected entry cut to what matching reads; `package` is present (the caller indexes by it). */
 export function matchingAffected(affected: OsvAffected): OsvAffected {
   const pkg = affected.package as { ecosystem: string; name: string };
+  const kept: Record<string, unknown> = { package: { ecosystem: pkg.ecosystem, name: pkg.name } };
   const severity = severities(affected.severity);
+  if (severity !== undefined) kept.severity = severity;
+  const ranges = affected.ranges;
+  if (ranges !== undefined) {
+    const cut: Array<{ type: string; events: unknown }> = [];
+    for (let r = 0; r < ranges.length; r++) {
+      const range = ranges[r] as (typeof ranges)[number];
+      cut.push({ type: range.type, events: range.events });
+    }
+    kept.ranges = cut;
+  }
+  if (affected.versions !== undefined) kept.versions = affected.versions;
   const ecosystemSpecific = extras(affected.ecosystem_specific);
+  if (ecosystemSpecific !== undefined) kept.ecosystem_specific = ecosystemSpecific;
   const databaseSpecific = extras(affected.database_specific);
-  return {
-    package: { ecosystem: pkg.ecosystem, name: pkg.name },
-    ...(severity !== undefined && { severity }),
-    ...(affected.ranges !== undefined && {
-      ranges: affected.ranges.map((range) => ({ type: range.type, events: range.events })),
-    }),
-    ...(affected.versions !== undefined && { versions: affected.versions }),
-    ...(ecosystemSpecific !== undefined && { ecosystem_specific: ecosystemSpecific }),
-    ...(databaseSpecific !== undefined && { database_specific: databaseSpecific }),
-  };
+  if (databaseSpecific !== undefined) kept.database_specific = databaseSpecific;
+  return kept as unknown as OsvAffected;
 }
 
 function severities(list: unknown): OsvSeverity[] | undefined {
