@@ -130,7 +130,7 @@ describe.each(dialects)('re-evaluation on $name', (dialect) => {
     'a delta re-evaluates only the packages it can hit, in batches, and ends where a full re-match would',
     async () => {
       const registry = (await database.store.listRegistries())[0]?.id ?? '';
-      // more images than one batch holds, each with lodash (which the delta changes) and minimist
+      // more images than a full re-match's batch holds, each with lodash (which the delta changes) and minimist
       const fleet = Array.from({ length: 60 }, (_, i) => digestOf(1000 + i));
       for (const digest of fleet) {
         await database.store.upsertImage({ registryId: registry, repository: 'team/fleet', digest }, T0);

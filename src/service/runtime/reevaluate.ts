@@ -112,7 +112,7 @@ export async function reevaluate(ctx: RuntimeContext, options: ReevaluateOptions
       }
       await apply(results);
     };
-    await eachBatch([...affected.keys()].sort(), rematchHit, options.signal);
+    await eachBatch([...affected.keys()].sort(), rematchHit, options.signal, DELTA_BATCH);
   }
   return { runId, images, newFindings, resolvedFindings, complete };
 }
@@ -143,6 +143,14 @@ const REDISPATCH_GRACE_MS = 10 * 60_000;
 const BATCH = 25;
 
 /**
+ * Images per batch of a delta: each carries only the few packages a changed advisory can hit, so a
+ * batch of 250 writes about what 25 whole images do, in a tenth of the round trips. Run on
+ * PostgreSQL (bench:service, 10,000 images reached): 11.1–11.8 s in batches of 25, 9.3 s of 100,
+ * 8.2 s of 250.
+ */
+const DELTA_BATCH = 250;
+
+/**
  * Batches in flight at once: on PostgreSQL a batch is round trips in turn, which overlap over the
  * pool; on SQLite one batch's transaction queues on the one connection while the next is matched.
  */
@@ -152,17 +160,18 @@ async function eachBatch(
   digests: readonly string[],
   work: (batch: readonly string[]) => Promise<void>,
   signal: AbortSignal | undefined,
+  size = BATCH,
 ): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < digests.length) {
       signal?.throwIfAborted();
-      const batch = digests.slice(next, next + BATCH);
-      next += BATCH;
+      const batch = digests.slice(next, next + size);
+      next += size;
       await work(batch);
     }
   };
-  const batches = Math.ceil(digests.length / BATCH);
+  const batches = Math.ceil(digests.length / size);
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batches) }, worker));
 }
 
