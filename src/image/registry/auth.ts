@@ -68,7 +68,17 @@ export class RegistryAuth {
       return credentials !== undefined && 'password' in credentials ? basicHeader(credentials) : undefined;
     }
     if (challenge.scheme !== 'bearer') return undefined;
-    if (credentials !== undefined && 'registryToken' in credentials) return `Bearer ${credentials.registryToken}`;
+    if (credentials !== undefined && 'registryToken' in credentials) {
+      // a header value the HTTP client would refuse, naming the value in its error
+      if (!/^[\x21-\x7e]+$/.test(credentials.registryToken)) {
+        throw new VigilError(
+          'VIGIL_USAGE',
+          `the registry token for ${this.#registry} (from ${credentials.origin}) holds characters a header cannot carry`,
+          { registry: this.#registry, credentialOrigin: credentials.origin },
+        );
+      }
+      return `Bearer ${credentials.registryToken}`;
+    }
     const wanted = [...new Set([...scopes, ...(challenge.params.scope?.split(' ') ?? [])])]
       .filter((s) => s !== '')
       .sort();

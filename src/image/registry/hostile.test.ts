@@ -128,6 +128,17 @@ describe('redirects', () => {
     expect(elsewhere).toEqual([]);
   });
 
+  it('refuses a registry token a header cannot carry, without repeating it', async () => {
+    const host = await serve((_req, res) => {
+      res.writeHead(401, { 'www-authenticate': 'Bearer realm="http://127.0.0.1:1/token"' }).end();
+    });
+    for (const registryToken of ['sekrit\r\nX-Injected: 1', 'sek rit', 'sekrït']) {
+      const error = await failure(new RegistryClient(host, options({ registryToken })).getManifest('a', 'latest'));
+      expect(error).toMatchObject({ code: 'VIGIL_USAGE', message: expect.stringContaining('cannot carry') });
+      expect(error.message).not.toContain('sek');
+    }
+  });
+
   it('refuses a redirect from https to plain http unless insecure', async () => {
     const fetchStub: typeof fetch = async () =>
       new Response(null, { status: 302, headers: { location: 'http://elsewhere.example/blob' } });
