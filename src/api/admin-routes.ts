@@ -26,7 +26,13 @@ const credentialsSchema = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
-  properties: { username: short, password: secret, token: secret, identityToken: secret },
+  properties: {
+    username: short,
+    password: secret,
+    // sent in a header as it is: visible ASCII only
+    token: { ...secret, pattern: '^[\\x21-\\x7e]+$' },
+    identityToken: secret,
+  },
 } as const;
 
 const registryProperties = {

@@ -87,6 +87,10 @@ describe.each(apiDialects)('/api/v1 on $name', (dialect) => {
       [{ name: 'x', url: 'https://x', kind: 'oci', credentials: { password, token: password } }, /token alone/],
       [{ name: 'x', url: 'https://x', kind: 'oci', credentials: { password } }, /username and password/],
       [
+        { name: 'x', url: 'https://x', kind: 'oci', credentials: { token: `${password}\r\nX: 1` } },
+        /must match pattern/,
+      ],
+      [
         { name: 'x', url: 'https://x', kind: 'oci', credentials: { username: 'u', identityToken: password } },
         /identityToken alone/,
       ],
