@@ -67,6 +67,17 @@ function serve(repositories: Record<string, FakeImage[]>, signers?: string[]) {
   });
 }
 
+/** After each test: the AWS mocks and caches forgotten, then the harness and database closed (when opened). */
+async function closeEcrTest(opened: { harness: RuntimeHarness; database: TestDatabase } | undefined): Promise<void> {
+  ecrMock.reset();
+  stsMock.reset();
+  forgetAssumedRoles();
+  forgetEcrCredentials();
+  if (opened === undefined) return;
+  await opened.harness.close();
+  await opened.database.cleanup();
+}
+
 describe.each(dialects)('ECR discovery on $name', (dialect) => {
   const run = dialect.skipReason === undefined ? it : it.skip;
   let database: TestDatabase;
@@ -90,13 +101,7 @@ describe.each(dialects)('ECR discovery on $name', (dialect) => {
     );
   });
   afterEach(async () => {
-    ecrMock.reset();
-    stsMock.reset();
-    forgetAssumedRoles();
-    forgetEcrCredentials();
-    if (dialect.skipReason !== undefined) return;
-    await harness.close();
-    await database.cleanup();
+    await closeEcrTest(dialect.skipReason === undefined ? { harness, database } : undefined);
   });
 
   run('queues tagged and untagged digests with their push time; a digest ECR stops listing is archived', async () => {
@@ -197,13 +202,7 @@ describe.each(dialects)('ECR discovery through an assumed role on $name', (diale
     );
   });
   afterEach(async () => {
-    ecrMock.reset();
-    stsMock.reset();
-    forgetAssumedRoles();
-    forgetEcrCredentials();
-    if (dialect.skipReason !== undefined) return;
-    await harness.close();
-    await database.cleanup();
+    await closeEcrTest(dialect.skipReason === undefined ? { harness, database } : undefined);
   });
 
   const config = () =>

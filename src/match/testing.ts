@@ -98,3 +98,9 @@ export function inventoryOf(packages: readonly Package[], distro?: Inventory['di
     createdAt: '2026-01-01T00:00:00Z',
   };
 }
+
+/**
+ * Version strings that every scheme meets in real records or chokes on plausibly: property tests
+ * draw range events from these (and add hostile ones of their own).
+ */
+export const versionSamples = ['0', '1.0.0', '1.2', 'v1.2.3', '1:2.0-1', '2.36-9+deb12u3', '3.1.4-r0', '*', ''];

@@ -14,7 +14,7 @@ import { baseEcosystem } from '../core/ecosystem.ts';
 import type { OsvAffected, OsvRecord, VulnDbReader } from '../core/osv.ts';
 import type { Distro, Package } from '../core/types.ts';
 import { matchInventory } from '../match/index.ts';
-import { inventoryOf, readRecords } from '../match/testing.ts';
+import { inventoryOf, readRecords, versionSamples } from '../match/testing.ts';
 import { AdvisoryFormError, matchingAffected, readEntries, readHead, recordHead } from './advisory-form.ts';
 import { osvRow } from './osv-row.ts';
 import { openVulnDb } from './store-reader.ts';
@@ -364,17 +364,7 @@ describe('matching through the stored forms and through the whole records', () =
   });
 
   it('finds the same on generated records', async () => {
-    const versionText = fc.constantFrom(
-      '0',
-      '1.0.0',
-      '1.2',
-      'v1.2.3',
-      '1:2.0-1',
-      '2.36-9+deb12u3',
-      '3.1.4-r0',
-      '*',
-      '',
-    );
+    const versionText = fc.constantFrom(...versionSamples);
     const event = fc.oneof(
       versionText.map((v) => ({ introduced: v })),
       versionText.map((v) => ({ fixed: v })),
