@@ -14,8 +14,8 @@ import { discoverEcr } from '../src/service/runtime/ecr-discovery.ts';
 import { registryAccess } from '../src/service/runtime/registry-access.ts';
 import { createSqliteQueue } from '../src/service/runtime/sqlite-queue.ts';
 import { openRuntimeHarness, type RuntimeHarness, T0 } from '../src/service/runtime/testing.ts';
-import { dialects, digestOf, type TestDatabase } from '../src/service/store/testing.ts';
-import type { Registry } from '../src/service/store/types.ts';
+import { dialects, digestOf, type TestDatabase, type TestDialect } from '../src/service/store/testing.ts';
+import type { Registry, RegistryInput } from '../src/service/store/types.ts';
 
 const ACCOUNT = '123456789012';
 const ecrMock = mockClient(ecr.ECRClient);
@@ -67,6 +67,13 @@ function serve(repositories: Record<string, FakeImage[]>, signers?: string[]) {
   });
 }
 
+/** Before each test: a database of the dialect, a runtime harness over it, and one registry. */
+async function openEcrTest(dialect: TestDialect, input: RegistryInput) {
+  const database = await dialect.open();
+  const harness = await openRuntimeHarness(database);
+  return { database, harness, registry: await database.store.createRegistry(input, T0) };
+}
+
 /** After each test: the AWS mocks and caches forgotten, then the harness and database closed (when opened). */
 async function closeEcrTest(opened: { harness: RuntimeHarness; database: TestDatabase } | undefined): Promise<void> {
   ecrMock.reset();
@@ -86,19 +93,14 @@ describe.each(dialects)('ECR discovery on $name', (dialect) => {
 
   beforeEach(async () => {
     if (dialect.skipReason !== undefined) return;
-    database = await dialect.open();
-    harness = await openRuntimeHarness(database);
-    registry = await database.store.createRegistry(
-      {
-        name: 'prod-ecr',
-        url: `https://${ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com`,
-        kind: 'ecr',
-        region: 'us-west-2',
-        awsAccountId: ACCOUNT,
-        production: true,
-      },
-      T0,
-    );
+    ({ database, harness, registry } = await openEcrTest(dialect, {
+      name: 'prod-ecr',
+      url: `https://${ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com`,
+      kind: 'ecr',
+      region: 'us-west-2',
+      awsAccountId: ACCOUNT,
+      production: true,
+    }));
   });
   afterEach(async () => {
     await closeEcrTest(dialect.skipReason === undefined ? { harness, database } : undefined);
@@ -186,20 +188,15 @@ describe.each(dialects)('ECR discovery through an assumed role on $name', (diale
 
   beforeEach(async () => {
     if (dialect.skipReason !== undefined) return;
-    database = await dialect.open();
-    harness = await openRuntimeHarness(database);
     // another account, reached through a role its owners created for Vigil
-    registry = await database.store.createRegistry(
-      {
-        name: 'payments-ecr',
-        url: `https://${ROLE_ACCOUNT}.dkr.ecr.eu-central-1.amazonaws.com`,
-        kind: 'ecr',
-        region: 'eu-central-1',
-        awsAccountId: ROLE_ACCOUNT,
-        awsRoleArn: ROLE,
-      },
-      T0,
-    );
+    ({ database, harness, registry } = await openEcrTest(dialect, {
+      name: 'payments-ecr',
+      url: `https://${ROLE_ACCOUNT}.dkr.ecr.eu-central-1.amazonaws.com`,
+      kind: 'ecr',
+      region: 'eu-central-1',
+      awsAccountId: ROLE_ACCOUNT,
+      awsRoleArn: ROLE,
+    }));
   });
   afterEach(async () => {
     await closeEcrTest(dialect.skipReason === undefined ? { harness, database } : undefined);
