@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isVigilError } from '../../core/errors.ts';
 import type { Finding } from '../../core/types.ts';
+import { toStoredFinding } from './finding-store.ts';
 import { aFinding, dialects, digestOf, type TestDatabase } from './testing.ts';
 import type { FindingState, Store } from './types.ts';
 
@@ -319,5 +320,43 @@ describe.each(dialects)('findings lifecycle on $name', (dialect) => {
         'finding.new CVE-2026-0002',
       ]);
     });
+  });
+});
+
+describe('toStoredFinding', () => {
+  const row = (id: number, finding: Finding) => ({
+    id,
+    digest: digestOf(id),
+    vulnerability_id: finding.id,
+    purl: finding.package.purl,
+    severity: finding.severity,
+    fix_state: finding.fixState,
+    state: 'open' as const,
+    first_seen: t0,
+    last_seen: t0,
+    resolved_at: null,
+    suppress_reason: null,
+    suppressed_by: null,
+    suppressed_until: null,
+    finding: JSON.stringify(finding),
+  });
+
+  it('parses the stored finding when first read, once, as an enumerable property', () => {
+    const stored = toStoredFinding(row(1, A));
+    expect(Object.keys(stored)).toContain('finding');
+    expect(stored.finding).toEqual(A);
+    expect(stored.finding).toBe(stored.finding);
+    expect({ ...stored }.finding).toEqual(A);
+  });
+
+  // A getter closure per finding puts each in V8's dictionary mode, and its old-generation accessor
+  // pair keeps the row alive past young-generation collections (see toStoredFinding).
+  it('reads every finding through one shared getter', () => {
+    const getter = (f: object) => Object.getOwnPropertyDescriptor(f, 'finding')?.get;
+    const a = toStoredFinding(row(1, A));
+    const b = toStoredFinding(row(2, B));
+    expect(getter(a)).toBeTypeOf('function');
+    expect(getter(a)).toBe(getter(b));
+    expect([a.finding.id, b.finding.id]).toEqual([A.id, B.id]);
   });
 });
