@@ -51,23 +51,40 @@ export interface RowLease {
   readonly valid: boolean;
 }
 
+/** what an `osvRowItem` keeps for its `record` getter (see there) */
+const rowLease = Symbol("the lease of the bytes the row's JSON is in");
+const parsedRecord = Symbol('the record, parsed');
+
+interface RowItem {
+  readonly row: OsvRow;
+  readonly [rowLease]: RowLease | undefined;
+  [parsedRecord]: OsvRecord | undefined;
+}
+
 /**
  * The `osv` item for a row that came from another thread: the store reads the row alone, and the
- * record is parsed from the row's JSON only if some other reader of the source asks for it.
+ * record is parsed from the row's JSON only if some other reader of the source asks for it. The
+ * getter is one function shared by every item, its state on the item: a getter closure per item
+ * put each item in V8's dictionary mode with an accessor pair in the old generation, which kept
+ * the closure and its row (JSON included) alive until the next full collection.
  */
 export function osvRowItem(row: OsvRow, lease?: RowLease): SourceItem {
-  let record: OsvRecord | undefined;
-  return {
-    kind: 'osv',
-    row,
-    get record(): OsvRecord {
-      if (record === undefined) {
-        if (lease?.valid === false) {
-          throw new Error(`the record ${row.id} was read after the source moved on (itemsUsedAtOnce)`);
-        }
-        record = JSON.parse(typeof row.json === 'string' ? row.json : row.json.toString('utf8')) as OsvRecord;
-      }
-      return record;
-    },
-  };
+  const item = { kind: 'osv', row };
+  Object.defineProperty(item, 'record', { enumerable: true, get: readRowRecord });
+  Object.defineProperty(item, rowLease, { value: lease });
+  Object.defineProperty(item, parsedRecord, { value: undefined, writable: true });
+  return item as unknown as SourceItem;
+}
+
+function readRowRecord(this: RowItem): OsvRecord {
+  let record = this[parsedRecord];
+  if (record === undefined) {
+    const { row } = this;
+    if (this[rowLease]?.valid === false) {
+      throw new Error(`the record ${row.id} was read after the source moved on (itemsUsedAtOnce)`);
+    }
+    record = JSON.parse(typeof row.json === 'string' ? row.json : row.json.toString('utf8')) as OsvRecord;
+    this[parsedRecord] = record;
+  }
+  return record;
 }
