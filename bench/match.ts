@@ -8,7 +8,12 @@
  *    records) at a fifth and at the whole of its size: RSS must stay flat as the data grows;
  * 3. match a generated 2,000-package inventory against the DB of phase 1 (cold and warm reader).
  *
- * Options: --records N (size of the generated set), --keep DIR (leave the generated files there).
+ * The real-set import and each match run --runs times (default 5), each in a fresh process, and
+ * print the median with the range: on these shared VMs one run of the same code varies by up to
+ * half from the next.
+ *
+ * Options: --records N (size of the generated set), --runs N, --keep DIR (leave the generated
+ * files there).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -94,14 +99,19 @@ async function main(): Promise<void> {
     return;
   }
   const records = Number(option('--records') ?? 500_000);
+  const runs = Math.max(1, Number(option('--runs') ?? 5));
   const keep = option('--keep');
   const work = keep ?? mkdtempSync(join(tmpdir(), 'vigil-bench-match-'));
   mkdirSync(work, { recursive: true });
   console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
   try {
     const sharedDb = join(work, 'shared.db');
-    rmSync(sharedDb, { force: true });
-    report(child('import', { '--dir': SHARED_OSV, '--db': sharedDb }), 'import ../shared/vulndata/osv');
+    const imports: PhaseResult[] = [];
+    for (let run = 0; run < runs; run++) {
+      rmSync(sharedDb, { force: true });
+      imports.push(child('import', { '--dir': SHARED_OSV, '--db': sharedDb }));
+    }
+    reportRuns(imports, 'import ../shared/vulndata/osv');
     report(child('import', { '--dir': SHARED_OSV, '--db': sharedDb }), 're-import, unchanged (incremental)');
 
     const mirror = join(work, 'synthetic');
@@ -120,28 +130,32 @@ async function main(): Promise<void> {
 
     // dense: 3 of 4 packages have advisories (a worst case); typical: 1 in 20 (an ordinary app image)
     for (const mix of ['dense', 'typical']) {
-      let match: PhaseResult;
+      const matches: MatchFigures[] = [];
       try {
-        match = child('match', { '--db': sharedDb, '--mix': mix });
+        for (let run = 0; run < runs; run++) {
+          const match = child('match', { '--db': sharedDb, '--mix': mix });
+          matches.push({ ...(match.extra as Omit<MatchFigures, 'maxRssMb'>), maxRssMb: match.maxRssMb });
+        }
       } catch (err) {
         console.log(`match: not available (${err instanceof Error ? err.message : String(err)})`);
         break;
       }
-      const { coldMs, warmMs, findings, lookupColdMs, lookupWarmMs, lookedUp } = match.extra as {
-        coldMs: number;
-        warmMs: number;
-        findings: number;
-        lookupColdMs: number;
-        lookupWarmMs: number;
-        lookedUp: number;
-      };
+      const ms = (key: keyof MatchFigures) =>
+        spread(
+          matches.map((m) => m[key]),
+          1,
+        );
+      const first = matches[0] as MatchFigures;
       console.log(
-        `${mix} inventory, advisoriesFor x ${INVENTORY_SIZE} (the DB side alone): ${lookupColdMs.toFixed(1)} ms with ` +
-          `a fresh reader, ${lookupWarmMs.toFixed(1)} ms warm; ${lookedUp} records`,
+        `${mix} inventory, advisoriesFor x ${INVENTORY_SIZE} (the DB side alone): ${ms('lookupColdMs')} ms with ` +
+          `a fresh reader, ${ms('lookupWarmMs')} ms warm; ${first.lookedUp} records`,
       );
       console.log(
-        `${mix} inventory, matchInventory of ${INVENTORY_SIZE} packages: ${coldMs.toFixed(1)} ms with a fresh ` +
-          `reader, ${warmMs.toFixed(1)} ms warm; ${findings} findings; peak RSS ${match.maxRssMb.toFixed(0)} MB`,
+        `${mix} inventory, matchInventory of ${INVENTORY_SIZE} packages: ${ms('coldMs')} ms with a fresh ` +
+          `reader, ${ms('warmMs')} ms warm; ${first.findings} findings; peak RSS ${spread(
+            matches.map((m) => m.maxRssMb),
+            0,
+          )} MB`,
       );
     }
   } finally {
@@ -161,6 +175,42 @@ function child(name: string, flags: Record<string, string>): PhaseResult {
   const run = spawnSync(process.execPath, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (run.status !== 0) throw new Error(`phase ${name} exited ${run.status}`);
   return JSON.parse(run.stdout.trim().split('\n').pop() as string) as PhaseResult;
+}
+
+interface MatchFigures {
+  readonly coldMs: number;
+  readonly warmMs: number;
+  readonly findings: number;
+  readonly lookupColdMs: number;
+  readonly lookupWarmMs: number;
+  readonly lookedUp: number;
+  readonly maxRssMb: number;
+}
+
+/** `median (min–max)` of runs, or the one value */
+function spread(values: readonly number[], digits: number): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)] as number;
+  const show = (n: number) => n.toFixed(digits);
+  if (sorted.length === 1) return show(median);
+  return `${show(median)} (${show(sorted[0] as number)}–${show(sorted.at(-1) as number)}, ${sorted.length} runs)`;
+}
+
+/** an import run several times: median and range of the rate, RSS and CPU */
+function reportRuns(results: readonly PhaseResult[], label: string): void {
+  const first = results[0] as PhaseResult;
+  const cpu = (key: 'cpuSeconds' | 'mainThreadCpuSeconds') =>
+    results.map((r) => (r.extra as Record<typeof key, number>)[key]);
+  console.log(
+    `${label}: ${first.records.toLocaleString('en')} records; ` +
+      `${spread(
+        results.map((r) => r.records / r.seconds),
+        0,
+      )} records/s; peak RSS ${spread(
+        results.map((r) => r.maxRssMb),
+        0,
+      )} MB; CPU ${spread(cpu('cpuSeconds'), 2)} s (main thread ${spread(cpu('mainThreadCpuSeconds'), 2)} s)`,
+  );
 }
 
 function report(result: PhaseResult, label: string): void {
