@@ -2,6 +2,7 @@ import { type Dirent, lstatSync, readdirSync, readlinkSync, type Stats } from 'n
 import { lstat } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { VigilError } from '../../core/errors.ts';
+import { openedContent, withLazyContent } from '../lazy-content.ts';
 import type { EntryReadOptions, LayerEntry } from '../types.ts';
 import { LazyFileContent } from './lazy-file.ts';
 
@@ -86,21 +87,20 @@ export async function* walkRoot(root: string, options: EntryReadOptions = {}): A
 }
 
 function fileEntry(abs: string, rel: string, stat: Stats, warn: (path: string, message: string) => void): LayerEntry {
-  let content: LazyFileContent | undefined;
-  return {
-    path: rel,
-    type: 'file',
-    mode: stat.mode & 0o7777,
-    size: stat.size,
-    hostPath: abs,
-    get content() {
-      content ??= new LazyFileContent(abs, (err) => warn(rel, `file not read: ${describe(err)}`));
-      return content;
+  const entry: LayerEntry = withLazyContent(
+    {
+      path: rel,
+      type: 'file',
+      mode: stat.mode & 0o7777,
+      size: stat.size,
+      hostPath: abs,
+      async skip() {
+        openedContent(entry)?.destroy();
+      },
     },
-    async skip() {
-      content?.destroy();
-    },
-  };
+    () => new LazyFileContent(abs, (err) => warn(rel, `file not read: ${describe(err)}`)),
+  );
+  return entry;
 }
 
 /** lstat for every entry that needs it: symlinks need none (their mode is always 0777). */

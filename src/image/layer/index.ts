@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { isVigilError, VigilError } from '../../core/errors.ts';
 import type { LayerRef } from '../../core/types.ts';
+import { openedContent, withLazyContent } from '../lazy-content.ts';
 import type { EntryReadOptions, LayerEntry } from '../types.ts';
 import { ByteMeter, createDecompressor, hashFor, hexOf, peek, sniffCompression } from './blob-pipeline.ts';
 import { EntryContent, entryDone, type TarEntryStream } from './entry-content.ts';
@@ -193,21 +194,20 @@ function toLayerEntry(
   switch (header.type) {
     case 'file':
     case 'contiguous-file': {
-      let content: EntryContent | undefined;
-      return {
-        path,
-        type: 'file',
-        mode,
-        size: header.size ?? 0,
-        get content() {
-          content ??= new EntryContent(source, (err) => mapStageError('tar', err, layerName));
-          return content;
+      const entry: LayerEntry = withLazyContent(
+        {
+          path,
+          type: 'file',
+          mode,
+          size: header.size ?? 0,
+          skip: async () => {
+            openedContent(entry)?.destroy();
+            await skip();
+          },
         },
-        skip: async () => {
-          if (content) content.destroy();
-          await skip();
-        },
-      };
+        () => new EntryContent(source, (err) => mapStageError('tar', err, layerName)),
+      );
+      return entry;
     }
     case 'directory':
       return { path, type: 'dir', mode, size: 0, skip };
