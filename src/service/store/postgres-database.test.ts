@@ -21,4 +21,18 @@ describe.skipIf(url === undefined)('PostgreSQL connections', () => {
       await db.destroy();
     }
   });
+
+  it('answer queries without a callback through a promise, and reject a failing one with the server error', async () => {
+    const db = openPostgres(url as string, { poolSize: 1 });
+    try {
+      const rows = await sql<{ n: number }>`select generate_series(1, ${3}::int) as n`.execute(db);
+      expect(rows.rows).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+      const failing = sql`select * from vigil_no_such_table`.execute(db);
+      await expect(failing).rejects.toMatchObject({ code: '42P01', message: expect.stringMatching(/does not exist/) });
+      // the connection is usable after the error
+      expect((await sql<{ n: number }>`select ${5}::int as n`.execute(db)).rows).toEqual([{ n: 5 }]);
+    } finally {
+      await db.destroy();
+    }
+  });
 });

@@ -33,13 +33,36 @@ export function preparedOnPostgres(sql: string): void {
   preparedNames.set(sql, `vigil_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`);
 }
 
-/** A pg client that sends the registered texts as named statements (node-postgres prepares each once). */
+/**
+ * A pg client that sends the registered texts as named statements (node-postgres prepares each
+ * once), and that answers a query without a callback (Kysely's form) through a promise of its own
+ * over the callback form. node-postgres's own promise kept every result it resolved alive past
+ * young-generation collections until the next full one (measured on pg 8.23, Node 24: 20-69% of
+ * what a findings page allocated survived each scavenge, against under 1% through a callback);
+ * in the API server that was most of its garbage-collection time.
+ */
 class PreparingClient extends pg.Client {
   // biome-ignore lint/suspicious/noExplicitAny: pg's query() has a dozen overloads; this forwards all
   override query(config: any, values?: any, callback?: any): any {
     const name = typeof config === 'string' && Array.isArray(values) ? preparedNames.get(config) : undefined;
-    if (name === undefined) return super.query(config, values, callback);
-    return super.query({ name, text: config, values }, callback);
+    const callbackGiven =
+      typeof values === 'function' || typeof callback === 'function' || typeof config?.callback === 'function';
+    // a Submittable (pg-cursor, pg-query-stream) is returned as it is, and a callback is pg's
+    if (callbackGiven || typeof config?.submit === 'function') {
+      return name === undefined
+        ? super.query(config, values, callback)
+        : super.query({ name, text: config, values }, callback);
+    }
+    return new Promise((resolve, reject) => {
+      const done = (err: Error | null, result: unknown) => (err ? reject(err) : resolve(result));
+      if (name !== undefined) super.query({ name, text: config, values }, done);
+      else if (values === undefined) super.query(config, done);
+      else super.query(config, values, done);
+    }).catch((err: unknown) => {
+      // as node-postgres does: a stack that leads back to the caller, not to the socket's read
+      if (err instanceof Error) Error.captureStackTrace(err);
+      throw err;
+    });
   }
 }
 
