@@ -1,4 +1,5 @@
 import { baseEcosystem, normalizePackageName } from '../core/ecosystem.ts';
+import { defineLazy } from '../core/lazy-property.ts';
 import type { OsvAffectedEntry, OsvRecord } from '../core/osv.ts';
 import { matchingAffected, recordHead } from './advisory-form.ts';
 import type { OsvRow, SourceItem } from './types.ts';
@@ -51,40 +52,17 @@ export interface RowLease {
   readonly valid: boolean;
 }
 
-/** what an `osvRowItem` keeps for its `record` getter (see there) */
-const rowLease = Symbol("the lease of the bytes the row's JSON is in");
-const parsedRecord = Symbol('the record, parsed');
-
-interface RowItem {
-  readonly row: OsvRow;
-  readonly [rowLease]: RowLease | undefined;
-  [parsedRecord]: OsvRecord | undefined;
-}
-
 /**
  * The `osv` item for a row that came from another thread: the store reads the row alone, and the
- * record is parsed from the row's JSON only if some other reader of the source asks for it. The
- * getter is one function shared by every item, its state on the item: a getter closure per item
- * put each item in V8's dictionary mode with an accessor pair in the old generation, which kept
- * the closure and its row (JSON included) alive until the next full collection.
+ * record is parsed from the row's JSON only if some other reader of the source asks for it
+ * (through `defineLazy`'s shared getter: a getter closure per item kept its row, JSON included,
+ * alive until a full collection).
  */
 export function osvRowItem(row: OsvRow, lease?: RowLease): SourceItem {
-  const item = { kind: 'osv', row };
-  Object.defineProperty(item, 'record', { enumerable: true, get: readRowRecord });
-  Object.defineProperty(item, rowLease, { value: lease });
-  Object.defineProperty(item, parsedRecord, { value: undefined, writable: true });
-  return item as unknown as SourceItem;
-}
-
-function readRowRecord(this: RowItem): OsvRecord {
-  let record = this[parsedRecord];
-  if (record === undefined) {
-    const { row } = this;
-    if (this[rowLease]?.valid === false) {
+  return defineLazy({ kind: 'osv' as const, row }, 'record', () => {
+    if (lease?.valid === false) {
       throw new Error(`the record ${row.id} was read after the source moved on (itemsUsedAtOnce)`);
     }
-    record = JSON.parse(typeof row.json === 'string' ? row.json : row.json.toString('utf8')) as OsvRecord;
-    this[parsedRecord] = record;
-  }
-  return record;
+    return JSON.parse(typeof row.json === 'string' ? row.json : row.json.toString('utf8')) as OsvRecord;
+  });
 }

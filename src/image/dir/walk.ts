@@ -1,8 +1,9 @@
 import { type Dirent, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { sep } from 'node:path';
+import type { Readable } from 'node:stream';
 import { VigilError } from '../../core/errors.ts';
-import { openedContent, withLazyContent } from '../lazy-content.ts';
+import { defineLazy, lazyValueIfRead } from '../../core/lazy-property.ts';
 import type { EntryReadOptions, LayerEntry } from '../types.ts';
 import { LazyFileContent } from './lazy-file.ts';
 
@@ -87,7 +88,7 @@ export async function* walkRoot(root: string, options: EntryReadOptions = {}): A
 }
 
 function fileEntry(abs: string, rel: string, stat: Stats, warn: (path: string, message: string) => void): LayerEntry {
-  const entry: LayerEntry = withLazyContent(
+  const entry: LayerEntry = defineLazy(
     {
       path: rel,
       type: 'file',
@@ -95,9 +96,10 @@ function fileEntry(abs: string, rel: string, stat: Stats, warn: (path: string, m
       size: stat.size,
       hostPath: abs,
       async skip() {
-        openedContent(entry)?.destroy();
+        lazyValueIfRead<Readable>(entry, 'content')?.destroy();
       },
     },
+    'content',
     () => new LazyFileContent(abs, (err) => warn(rel, `file not read: ${describe(err)}`)),
   );
   return entry;

@@ -3,8 +3,8 @@ import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { isVigilError, VigilError } from '../../core/errors.ts';
+import { defineLazy, lazyValueIfRead } from '../../core/lazy-property.ts';
 import type { LayerRef } from '../../core/types.ts';
-import { openedContent, withLazyContent } from '../lazy-content.ts';
 import type { EntryReadOptions, LayerEntry } from '../types.ts';
 import { ByteMeter, createDecompressor, hashFor, hexOf, peek, sniffCompression } from './blob-pipeline.ts';
 import { EntryContent, entryDone, type TarEntryStream } from './entry-content.ts';
@@ -194,17 +194,18 @@ function toLayerEntry(
   switch (header.type) {
     case 'file':
     case 'contiguous-file': {
-      const entry: LayerEntry = withLazyContent(
+      const entry: LayerEntry = defineLazy(
         {
           path,
           type: 'file',
           mode,
           size: header.size ?? 0,
           skip: async () => {
-            openedContent(entry)?.destroy();
+            lazyValueIfRead<Readable>(entry, 'content')?.destroy();
             await skip();
           },
         },
+        'content',
         () => new EntryContent(source, (err) => mapStageError('tar', err, layerName)),
       );
       return entry;

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { VigilError } from '../../core/errors.ts';
+import { defineLazy } from '../../core/lazy-property.ts';
 import { type Finding, type Severity, severities } from '../../core/types.ts';
 import { chunks, type StoreContext, toFlag } from './context.ts';
 import { insertEvents, type NewEvent, recordPendingDispatches } from './event-store.ts';
@@ -36,44 +37,35 @@ export const storedFindingColumns = [
   'finding',
 ] as const;
 
-/** the Finding of a StoredFinding once parsed (see toStoredFinding) */
-const parsedFinding = Symbol('the Finding, parsed');
-
-function readFinding(this: { [findingJson]: string; [parsedFinding]: Finding | undefined }): Finding {
-  this[parsedFinding] ??= JSON.parse(this[findingJson]) as Finding;
-  return this[parsedFinding];
-}
-
 export function toStoredFinding(
   row: Pick<Selectable<FindingTable>, (typeof storedFindingColumns)[number]>,
 ): StoredFinding {
-  const stored = {
-    id: row.id,
-    digest: row.digest,
-    vulnerabilityId: row.vulnerability_id,
-    purl: row.purl,
-    severity: row.severity as Severity,
-    fixState: row.fix_state as Finding['fixState'],
-    state: row.state,
-    firstSeen: new Date(row.first_seen),
-    lastSeen: new Date(row.last_seen),
-    ...(row.resolved_at !== null && { resolvedAt: new Date(row.resolved_at) }),
-    ...(row.state === 'suppressed' && {
-      suppression: {
-        reason: row.suppress_reason ?? '',
-        by: row.suppressed_by ?? '',
-        ...(row.suppressed_until !== null && { until: new Date(row.suppressed_until) }),
-      },
-    }),
-  };
-  // Parsed when first read (a page served as JSON never needs the object), by one getter shared by
-  // every finding: a getter closure per object gave each its own hidden class, allocated in V8's
-  // old generation, and that kept each page's rows alive past every young-generation collection
-  // until the next full one. Serving findings pages, 13-44% of what a page allocated survived
-  // each scavenge; with a shared getter nothing does.
-  Object.defineProperty(stored, 'finding', { enumerable: true, get: readFinding });
+  // parsed when first read (a page served as JSON never needs the object), through defineLazy's
+  // shared getter: a closure per finding kept each page's rows alive until a full collection
+  const stored = defineLazy(
+    {
+      id: row.id,
+      digest: row.digest,
+      vulnerabilityId: row.vulnerability_id,
+      purl: row.purl,
+      severity: row.severity as Severity,
+      fixState: row.fix_state as Finding['fixState'],
+      state: row.state,
+      firstSeen: new Date(row.first_seen),
+      lastSeen: new Date(row.last_seen),
+      ...(row.resolved_at !== null && { resolvedAt: new Date(row.resolved_at) }),
+      ...(row.state === 'suppressed' && {
+        suppression: {
+          reason: row.suppress_reason ?? '',
+          by: row.suppressed_by ?? '',
+          ...(row.suppressed_until !== null && { until: new Date(row.suppressed_until) }),
+        },
+      }),
+    },
+    'finding',
+    () => JSON.parse(row.finding) as Finding,
+  );
   Object.defineProperty(stored, findingJson, { value: row.finding });
-  Object.defineProperty(stored, parsedFinding, { value: undefined, writable: true });
   return stored as StoredFinding;
 }
 
