@@ -94,23 +94,23 @@ describe('vigil db', () => {
     ]);
   });
 
-  it.each<[string, string[], number, RegExp]>([
-    ['no DB yet', ['db', 'status'], 5, /no vulnerability database at .*; run `vigil db update`.* \(VIGIL_DB_MISSING\)/],
+  it.each<[string, number, string[], RegExp]>([
+    ['no DB yet', 5, ['db', 'status'], /no vulnerability database at .*; run `vigil db update`.* \(VIGIL_DB_MISSING\)/],
     [
       'an unknown ecosystem',
-      ['db', 'update', '--ecosystem', 'Debain'],
       2,
+      ['db', 'update', '--ecosystem', 'Debain'],
       /unknown OSV ecosystem "Debain".*\(VIGIL_USAGE\)/,
     ],
-    ['an unknown feed', ['db', 'update', '--feeds', 'cve'], 2, /unknown feed "cve".*\(VIGIL_USAGE\)/],
-    ['a bad duration', ['db', 'status', '--stale-after', 'soon'], 2, /not a duration: "soon".*\(VIGIL_USAGE\)/],
+    ['an unknown feed', 2, ['db', 'update', '--feeds', 'cve'], /unknown feed "cve".*\(VIGIL_USAGE\)/],
+    ['a bad duration', 2, ['db', 'status', '--stale-after', 'soon'], /not a duration: "soon".*\(VIGIL_USAGE\)/],
     [
       'a missing mirror',
-      ['db', 'import', '/nonexistent/mirror'],
       5,
+      ['db', 'import', '/nonexistent/mirror'],
       /mirror file:\/\/\/nonexistent\/mirror does not exist/,
     ],
-  ])('fails on %s with one line and exit %i', async (_case, args, code, message) => {
+  ])('fails on %s with one line and exit %i', async (_case, code, args, message) => {
     const result = await vigil(args, env);
     expect(result.code).toBe(code);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
