@@ -144,6 +144,8 @@ class SqliteVulnDbReader implements VulnDbReader {
     return answer;
   }
 
+  // The first lines repeat recordsFor's on purpose: the two sharing one generic memo helper made
+  // a dense first match slower (median 212 against 176 ms, five alternating runs each).
   advisoriesFor(baseEcosystem: string, name: string): readonly PackageAdvisory[] {
     const normalized = normalizePackageName(baseEcosystem, name);
     const key = `${baseEcosystem}\0${normalized}`;
