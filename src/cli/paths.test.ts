@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeDirectory } from './paths.ts';
 
 const BIN = new URL('./bin.ts', import.meta.url).pathname;
 let work: string;
@@ -12,25 +11,6 @@ beforeEach(() => {
   work = mkdtempSync(join(tmpdir(), 'vigil-paths-'));
 });
 afterEach(() => rmSync(work, { recursive: true, force: true }));
-
-describe('makeDirectory', () => {
-  it('makes a directory and its missing parents, and accepts one that exists', () => {
-    const dir = join(work, 'a', 'b', 'c');
-    expect(makeDirectory(dir)).toBe(true);
-    expect(statSync(dir).isDirectory()).toBe(true);
-    expect(makeDirectory(dir)).toBe(true);
-  });
-
-  it('says false where a file is in the way', () => {
-    writeFileSync(join(work, 'file'), '');
-    expect(makeDirectory(join(work, 'file', 'sub'))).toBe(false);
-  });
-
-  // mkdirSync(..., { recursive: true }) never returns here in Node 24
-  it.skipIf(!existsSync('/proc/self'))('says false under /proc instead of looping', () => {
-    expect(makeDirectory('/proc/vigil-no-such-dir/cache')).toBe(false);
-  });
-});
 
 describe('the CLI compile cache', () => {
   const run = (env: Record<string, string>) =>

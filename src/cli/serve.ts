@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { VigilError } from '../core/errors.ts';
+import { makeDirectory } from '../core/make-directory.ts';
 import { startService } from '../service/runtime/service.ts';
 import { parseDuration } from '../vulndb/index.ts';
 import { defaultDbPath } from './db.ts';
@@ -59,7 +59,7 @@ export function serveCommand(): Command {
         throw new VigilError('VIGIL_USAGE', 'VIGIL_HOOK_SECRET must be at least 16 characters');
       }
       // a fresh machine has no data dir yet; the SQLite file and the cache live there
-      mkdirSync(flags.dataDir, { recursive: true });
+      makeDirectory(flags.dataDir);
       const service = await startService({
         database: flags.database ?? process.env.VIGIL_DATABASE ?? `sqlite://${join(flags.dataDir, 'vigil.db')}`,
         ...(flags.schema !== undefined && { schema: flags.schema }),

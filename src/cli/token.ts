@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { issueToken } from '../api/auth.ts';
+import { makeDirectory } from '../core/make-directory.ts';
 import { openStore } from '../service/store/open-store.ts';
 import type { TokenRole } from '../service/store/types.ts';
 import { defaultDataDir } from './paths.ts';
@@ -32,7 +32,7 @@ export function tokenCommand(): Command {
     .action(async (flags: CreateFlags) => {
       const url = flags.database ?? defaultDatabaseUrl();
       // the default SQLite file lives in a data dir that may not exist on a fresh machine
-      if (flags.database === undefined && !process.env.VIGIL_DATABASE) mkdirSync(defaultDataDir(), { recursive: true });
+      if (flags.database === undefined && !process.env.VIGIL_DATABASE) makeDirectory(defaultDataDir());
       const store = await openStore(url);
       try {
         const { token: plaintext, record } = await issueToken(

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   createWriteStream,
-  mkdirSync,
   openSync,
   readSync,
   renameSync,
@@ -10,11 +9,12 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { VigilError } from '../core/errors.ts';
+import { makeDirectory } from '../core/make-directory.ts';
 import type { Inventory } from '../core/types.ts';
 
 /** memory for recently captured small blobs, per scan */
@@ -103,7 +103,7 @@ export class LayerCache {
   openPack(): PackWriter {
     const id = randomBytes(12).toString('hex');
     const dir = join(this.#root, 'packs');
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
     return new PackWriter(id, join(dir, `.tmp-${id}`), this.#packPath(id), (blob, bytes) =>
       this.#remember(blob, bytes),
     );
@@ -156,7 +156,10 @@ export class LayerCache {
 
   #blobDir(): Promise<string> {
     const dir = join(this.#root, 'blobs');
-    this.#blobDirReady ??= mkdir(dir, { recursive: true }).then(() => dir);
+    this.#blobDirReady ??= Promise.resolve().then(() => {
+      makeDirectory(dir);
+      return dir;
+    });
     return this.#blobDirReady;
   }
 
@@ -216,7 +219,7 @@ export class LayerCache {
 
   async #writeJson(file: string, value: unknown): Promise<void> {
     const dir = join(file, '..');
-    await mkdir(dir, { recursive: true });
+    makeDirectory(dir);
     const temp = `${file}.tmp-${randomBytes(8).toString('hex')}`;
     await writeFile(temp, JSON.stringify(value));
     await rename(temp, file);

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { VigilError } from '../core/errors.ts';
+import { makeDirectory } from '../core/make-directory.ts';
 import { createSchema, readSchemaVersion, SCHEMA_VERSION } from './store-schema.ts';
 import { markSuperseded, rebuildEcosystems, type SourceCounts, SourceSession } from './store-writer.ts';
 import type { Transport, VulnSource } from './types.ts';
@@ -47,7 +48,7 @@ const PROGRESS_EVERY = 1000;
 export async function updateDatabase(options: UpdateOptions): Promise<UpdateResult> {
   const now = options.now ?? (() => new Date());
   const { dbPath, signal } = options;
-  mkdirSync(dirname(dbPath), { recursive: true });
+  makeDirectory(dirname(dbPath));
   await removeLeftovers(dbPath);
   const prefix = join(dirname(dbPath), `.${basename(dbPath)}.${process.pid}-`);
   const building = `${prefix}${randomBytes(4).toString('hex')}.new`;
