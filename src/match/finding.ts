@@ -156,12 +156,21 @@ function memberOrder(a: Candidate, b: Candidate): number {
   return advisory(a) - advisory(b) || (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0);
 }
 
+/** What a finding says about the vulnerability, whichever installed package it is found in. */
+export type FindingVulnerability = Omit<Finding, 'package'>;
+
 /**
- * One finding per group of candidates. Most groups hold one record, and a first match in a
- * process builds thousands of findings before V8 optimises this: the one-record case takes no
- * detour through sets, sorts and spread copies.
+ * The vulnerability half of a finding for one group of candidates. It depends on the group's
+ * records, the DB's enrichment and the version scheme only, so the matcher keeps it per reader for
+ * every package that matches the same way (see index.ts). Most groups hold one record, and a first
+ * match in a process builds thousands of these before V8 optimises this: the one-record case takes
+ * no detour through sets, sorts and spread copies.
  */
-export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candidate>, db: FindingContext): Finding {
+export function vulnerabilityOf(
+  group: RecordGroup<Candidate>,
+  scheme: string,
+  db: FindingContext,
+): FindingVulnerability {
   const members = group.members.length === 1 ? group.members : [...group.members].sort(memberOrder);
   const records: OsvRecordHead[] = [];
   const fixed: string[] = [];
@@ -180,7 +189,7 @@ export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candida
   for (let s = 0; s < sources.length; s++) others.add(sources[s] as string);
   others.delete(id);
   const aliases = sortedStrings(others);
-  const fixedVersions = sortVersions(matched.scheme, fixed);
+  const fixedVersions = sortVersions(scheme, fixed);
   const fixState = fixedVersions.length > 0 ? 'fixed' : wontFix ? 'wont-fix' : 'not-fixed';
 
   const fromRecords = uniqueScores(facts.length === 1 ? (facts[0] as RecordFacts).cvss : facts.flatMap(cvssOf));
@@ -192,7 +201,6 @@ export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candida
   }
   const kev = cve === undefined ? undefined : db.kev(cve);
   const epss = cve === undefined ? undefined : db.epss(cve);
-  const { pkg } = matched;
   const urls = facts.length === 1 ? [...(facts[0] as RecordFacts).urls] : [...new Set(facts.flatMap(urlsOf))];
   const summary = firstSummary(records);
   const published = records.length === 1 ? records[0]?.published : minMax(records.map(publishedOf), 'min');
@@ -202,18 +210,6 @@ export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candida
     id,
     aliases,
     sources,
-    package: {
-      name: pkg.name,
-      version: pkg.version,
-      type: pkg.type,
-      ecosystem: matched.ecosystem,
-      purl: pkg.purl,
-      ...(pkg.sourceName !== undefined && { sourceName: pkg.sourceName }),
-      ...(pkg.sourceVersion !== undefined && { sourceVersion: pkg.sourceVersion }),
-      ...(pkg.layerDiffId !== undefined && { layerDiffId: pkg.layerDiffId }),
-      ...(pkg.layerIndex !== undefined && { layerIndex: pkg.layerIndex }),
-      locations: pkg.locations,
-    },
     fixedVersions,
     fixState,
     severity: chooseSeverity(fromRecords, fromNvd, ecosystemSeverity),
@@ -234,6 +230,50 @@ export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candida
     ...(published !== undefined && { published }),
     ...(modified !== undefined && { modified }),
   };
+}
+
+/**
+ * The finding of `vulnerability` in the matched package. Its arrays and objects are copied, not
+ * shared with the cached vulnerability half or with other findings, so a caller may change a
+ * finding without reaching into another. Keys are in the order stored findings were always
+ * written in (the store compares findings by their JSON).
+ */
+export function findingOf(vulnerability: FindingVulnerability, matched: MatchedPackage): Finding {
+  const { pkg } = matched;
+  const v = vulnerability;
+  return {
+    id: v.id,
+    aliases: [...v.aliases],
+    sources: [...v.sources],
+    package: {
+      name: pkg.name,
+      version: pkg.version,
+      type: pkg.type,
+      ecosystem: matched.ecosystem,
+      purl: pkg.purl,
+      ...(pkg.sourceName !== undefined && { sourceName: pkg.sourceName }),
+      ...(pkg.sourceVersion !== undefined && { sourceVersion: pkg.sourceVersion }),
+      ...(pkg.layerDiffId !== undefined && { layerDiffId: pkg.layerDiffId }),
+      ...(pkg.layerIndex !== undefined && { layerIndex: pkg.layerIndex }),
+      locations: pkg.locations,
+    },
+    fixedVersions: [...v.fixedVersions],
+    fixState: v.fixState,
+    severity: v.severity,
+    cvss: v.cvss.map((score) => ({ ...score })),
+    ...(v.ecosystemSeverity !== undefined && { ecosystemSeverity: v.ecosystemSeverity }),
+    ...(v.kev !== undefined && { kev: { ...v.kev } }),
+    ...(v.epss !== undefined && { epss: { ...v.epss } }),
+    urls: [...v.urls],
+    ...(v.summary !== undefined && { summary: v.summary }),
+    ...(v.published !== undefined && { published: v.published }),
+    ...(v.modified !== undefined && { modified: v.modified }),
+  };
+}
+
+/** One finding per group of candidates: findingOf(vulnerabilityOf(...)). */
+export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candidate>, db: FindingContext): Finding {
+  return findingOf(vulnerabilityOf(group, matched.scheme, db), matched);
 }
 
 /** the strings in code-unit order, as Array.prototype.sort orders them, without its work array */

@@ -2,7 +2,14 @@ import type { VulnDbReader } from '../core/osv.ts';
 import type { Finding, Inventory, Package } from '../core/types.ts';
 import { groupByAlias } from './dedupe.ts';
 import { type DistroStatus, type DistroTarget, distroState, distroTarget, hasUbuntuProPackages } from './distro.ts';
-import { buildFinding, type Candidate, type FactsCache, memoisedEnrichment } from './finding.ts';
+import {
+  type Candidate,
+  type FactsCache,
+  type FindingVulnerability,
+  findingOf,
+  memoisedEnrichment,
+  vulnerabilityOf,
+} from './finding.ts';
 import { CompiledCache, type Lookup, matchPackage, memoisedLookup, orderable } from './match-package.ts';
 import { ecosystemOfPurlType, installedVersion, isLanguageEcosystem, schemeForEcosystem } from './schemes.ts';
 
@@ -39,12 +46,36 @@ const MAX_NOTES = 1000;
  * inventories against one DB is the common case. They are kept per reader because a record id and
  * modification time name one content only within one DB.
  */
-const readerCaches = new WeakMap<VulnDbReader, { compiled: CompiledCache; facts: FactsCache }>();
+const readerCaches = new WeakMap<VulnDbReader, ReaderCaches>();
 
-function cachesFor(db: VulnDbReader): { compiled: CompiledCache; facts: FactsCache } {
+interface ReaderCaches {
+  readonly compiled: CompiledCache;
+  readonly facts: FactsCache;
+  /** what matching a package gave, by packageMatchKey: images share most packages */
+  readonly packages: Map<string, PackageMatch>;
+}
+
+/**
+ * One package's match, the same for every package with the same lookup (names, version, ecosystem
+ * and the release's accepted ecosystems): the vulnerability half of each finding, and the notes
+ * matching wrote, replayed into each inventory's notes.
+ */
+interface PackageMatch {
+  readonly vulnerabilities: readonly FindingVulnerability[];
+  readonly notes: readonly string[];
+  readonly gitRecords: readonly string[];
+}
+
+/**
+ * distinct package lookups kept per reader; past this the map starts again. A fleet re-match reads
+ * the same few thousand (a fleet built on a few base images: see bench/service.ts).
+ */
+const PACKAGE_MATCHES = 200_000;
+
+function cachesFor(db: VulnDbReader): ReaderCaches {
   let caches = readerCaches.get(db);
   if (caches === undefined) {
-    caches = { compiled: new CompiledCache(), facts: new Map() };
+    caches = { compiled: new CompiledCache(), facts: new Map(), packages: new Map() };
     readerCaches.set(db, caches);
   }
   return caches;
@@ -62,12 +93,12 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
     if (notes.size < MAX_NOTES) notes.add(message);
   };
   const gitRecords = new Set<string>();
-  const matchNotes = { note, gitRange: (id: string) => gitRecords.add(id) };
   const now = options.now ?? new Date();
   const ubuntuPro = options.ubuntuPro ?? hasUbuntuProPackages(inventory.packages);
   const knownEcosystems = new Set(db.ecosystems());
   const target = inventory.distro === undefined ? undefined : distroTarget(inventory.distro, ubuntuPro);
   const distroStatus = statusOf(inventory, target, knownEcosystems, now, ubuntuPro, note);
+  const targetKey = `${target?.ecosystem}\u0001${ubuntuPro}`;
   const caches = cachesFor(db);
   const advisories = memoisedLookup(db, caches.compiled);
   const enrichment = memoisedEnrichment(db, caches.facts);
@@ -80,21 +111,30 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
     // gem) is not the registry package that happens to share its name: matching it would report
     // someone else's advisories. A Go binary's main module is a published module, so it stays.
     if (pkg.root === true && ecosystem !== 'Go') continue;
-    const lookup = ecosystem !== undefined ? languageLookup(pkg, ecosystem, note) : osLookup(pkg, target);
+    const lookup = ecosystem !== undefined ? languageLookup(pkg, ecosystem, note) : osLookup(pkg, target, targetKey);
     if (lookup === undefined) {
       if (ecosystem === undefined) osPackagesSkipped++;
       continue;
     }
     const scheme = schemeForEcosystem(lookup.baseEcosystem) as string;
-    if (!orderable(scheme, lookup.version)) {
-      note(`${pkg.name}: version ${JSON.stringify(pkg.version)} is not a valid ${scheme} version; not matched`);
-      continue;
+    const key = packageMatchKey(lookup);
+    let match = caches.packages.get(key);
+    if (match === undefined) {
+      // a version once kept (the key holds it) was orderable
+      if (!orderable(scheme, lookup.version)) {
+        note(`${pkg.name}: version ${JSON.stringify(pkg.version)} is not a valid ${scheme} version; not matched`);
+        continue;
+      }
+      match = matchOnePackage(lookup, scheme, advisories, caches.compiled, enrichment);
+      if (caches.packages.size >= PACKAGE_MATCHES) caches.packages.clear();
+      caches.packages.set(key, match);
     }
-    const candidates = matchPackage(lookup, advisories, caches.compiled, matchNotes);
-    if (candidates.length === 0) continue;
+    for (let n = 0; n < match.notes.length; n++) note(match.notes[n] as string);
+    for (let g = 0; g < match.gitRecords.length; g++) gitRecords.add(match.gitRecords[g] as string);
+    if (match.vulnerabilities.length === 0) continue;
     const matched = { pkg, ecosystem: lookup.ecosystemLabel, scheme };
-    for (const group of groupByAlias(candidates, (c: Candidate) => c.record)) {
-      findings.push(buildFinding(matched, group, enrichment));
+    for (let v = 0; v < match.vulnerabilities.length; v++) {
+      findings.push(findingOf(match.vulnerabilities[v] as FindingVulnerability, matched));
     }
   }
   if (osPackagesSkipped > 0 && target !== undefined) {
@@ -112,7 +152,36 @@ export function matchInventory(inventory: Inventory, db: VulnDbReader, options: 
   return { findings: sortFindings(findings), notes: [...notes], distroStatus };
 }
 
-type LookupWithLabel = Lookup & { readonly ecosystemLabel: string };
+type LookupWithLabel = Lookup & {
+  readonly ecosystemLabel: string;
+  /** names what `accepts` accepts: the distro release's target, or any (language ecosystems) */
+  readonly acceptsKey: string;
+};
+
+const packageMatchKey = (lookup: LookupWithLabel): string =>
+  `${lookup.acceptsKey}\u0000${lookup.baseEcosystem}\u0000${lookup.version}\u0000${lookup.names.join('\u0000')}`;
+
+const NO_VULNERABILITIES: readonly FindingVulnerability[] = [];
+
+function matchOnePackage(
+  lookup: LookupWithLabel,
+  scheme: string,
+  advisories: ReturnType<typeof memoisedLookup>,
+  compiled: CompiledCache,
+  enrichment: ReturnType<typeof memoisedEnrichment>,
+): PackageMatch {
+  const notes: string[] = [];
+  const gitRecords: string[] = [];
+  const candidates = matchPackage(lookup, advisories, compiled, {
+    note: (message) => notes.push(message),
+    gitRange: (id) => gitRecords.push(id),
+  });
+  const vulnerabilities =
+    candidates.length === 0
+      ? NO_VULNERABILITIES
+      : groupByAlias(candidates, (c: Candidate) => c.record).map((group) => vulnerabilityOf(group, scheme, enrichment));
+  return { vulnerabilities, notes, gitRecords };
+}
 
 function languageLookup(pkg: Package, ecosystem: string, note: (m: string) => void): LookupWithLabel | undefined {
   if (!isLanguageEcosystem(ecosystem)) {
@@ -127,10 +196,12 @@ function languageLookup(pkg: Package, ecosystem: string, note: (m: string) => vo
     // "Maven:<repository URL>" and "Packagist:<repository URL>" name the same packages
     accepts: () => true,
     ecosystemLabel: ecosystem,
+    acceptsKey: '*',
   };
 }
 
-function osLookup(pkg: Package, target: DistroTarget | undefined): LookupWithLabel | undefined {
+/** `acceptsKey`: target.accepts depends on the release and, for Ubuntu, on Ubuntu Pro (see distroTarget) */
+function osLookup(pkg: Package, target: DistroTarget | undefined, acceptsKey: string): LookupWithLabel | undefined {
   if (target === undefined || pkg.type !== target.packageType) return undefined;
   const base = target.baseEcosystem;
   let names: string[];
@@ -156,6 +227,7 @@ function osLookup(pkg: Package, target: DistroTarget | undefined): LookupWithLab
     baseEcosystem: base,
     accepts: (e) => target.accepts(e),
     ecosystemLabel: target.ecosystem,
+    acceptsKey,
   };
 }
 
