@@ -161,8 +161,9 @@ describe.each(dialects)('re-evaluation on $name', (dialect) => {
       const minimist = after.filter((f) => f.finding.package.name === 'minimist');
       expect(new Set(lodash.map((f) => f.state))).toEqual(new Set(['resolved']));
       expect(minimist.map((f) => f.state)).toEqual(minimist.map(() => 'open'));
-      // minimist was not looked at again: its last_seen is the first match's; the image is re-matched
-      expect(new Set(minimist.map((f) => f.lastSeen.getTime()))).toEqual(new Set([T0.getTime()]));
+      // minimist was not matched again, but its advisory did not change: it stands as of the delta,
+      // as the image's last_scanned does
+      expect(new Set(minimist.map((f) => f.lastSeen.getTime()))).toEqual(new Set([at(1).getTime()]));
       for (const digest of fleet) expect(await lastScanned(digest)).toBe(at(1).getTime());
 
       // a full re-match on the same data changes no state: the delta missed nothing
@@ -174,6 +175,33 @@ describe.each(dialects)('re-evaluation on $name', (dialect) => {
       expect(summary.counts.open.UNKNOWN + summary.counts.resolved.UNKNOWN).toBe(again.length + 2);
     },
   );
+
+  run('a full re-match resolves what the new data fixes and leaves the rest as it was, seen now', async () => {
+    await update([LODASH, MINIMIST]);
+    const before = await database.store.findingsPage({}, undefined, 50);
+    expect(before.findings.map((f) => `${f.vulnerabilityId} ${f.state}`).sort()).toEqual([
+      'CVE-2099-1001 open',
+      'CVE-2099-1002 open',
+    ]);
+    harness.setNow(at(1));
+    // lodash's fix now comes before 4.17.15: its finding resolves; minimist's stays as it was
+    await harness.updateVulnDb([
+      { ...npmAdvisory('GHSA-test-lodash', 'lodash', '4.17.10', 'CVE-2099-1001'), modified: '2026-01-01T00:00:00Z' },
+      MINIMIST,
+    ]);
+    const result = await reevaluate(harness.ctx);
+    expect(result).toMatchObject({ images: 3, newFindings: 0, resolvedFindings: 1, complete: true });
+    const after = await database.store.findingsPage({}, undefined, 50);
+    expect(after.findings.map((f) => `${f.vulnerabilityId} ${f.state}`).sort()).toEqual([
+      'CVE-2099-1001 resolved',
+      'CVE-2099-1002 open',
+    ]);
+    // the finding found again is the one stored, to the byte (the store compares them as JSON)
+    const minimist = (page: typeof before) => page.findings.find((f) => f.vulnerabilityId === 'CVE-2099-1002');
+    expect(JSON.stringify(minimist(after)?.finding)).toBe(JSON.stringify(minimist(before)?.finding));
+    expect(minimist(after)?.lastSeen.getTime()).toBe(at(1).getTime());
+    for (const digest of Object.values(images)) expect(await lastScanned(digest)).toBe(at(1).getTime());
+  });
 
   run('a re-match that died before its dispatch is dispatched by the redispatch sweep, once', async () => {
     await harness.updateVulnDb([LODASH, MINIMIST]);

@@ -144,6 +144,66 @@ describe.each(dialects)('findings lifecycle on $name', (dialect) => {
       expect((await store.getImages(digest))[0]?.lastScanned).toEqual(at(2));
     });
 
+    it('a finding reads as last seen at the last match that found it, in every state and every read', async () => {
+      await store.applyMatchResult(digest, [A, B, C], { complete: true, now: at(1) });
+      await store.applyMatchResult(digest, [A, B], { complete: true, now: at(2) });
+      const ids = Object.fromEntries(
+        (await store.findingsPage({ digest }, undefined, 10)).findings.map((f) => [f.vulnerabilityId, f.id]),
+      );
+      const b = await store.suppressFinding(ids[B.id] ?? -1, { reason: 'accepted risk', by: 'bob' });
+      expect(b?.lastSeen).toEqual(at(2));
+      await store.applyMatchResult(digest, [A, B], { complete: true, now: at(3) });
+      const seen = async () => {
+        const page = (await store.findingsPage({ digest }, undefined, 10)).findings;
+        const byId = await store.getFindings(page.map((f) => f.id));
+        for (const f of page) expect((await store.getFinding(f.id))?.lastSeen).toEqual(f.lastSeen);
+        for (const f of page) expect(byId.get(f.id)?.lastSeen).toEqual(f.lastSeen);
+        return Object.fromEntries(page.map((f) => [f.vulnerabilityId, `${f.state} ${f.lastSeen.getTime()}`]));
+      };
+      // C was resolved at 2: last seen at 1; A and B (suppressed) were found at 3
+      expect(await seen()).toEqual({
+        [A.id]: `open ${at(3).getTime()}`,
+        [B.id]: `suppressed ${at(3).getTime()}`,
+        [C.id]: `resolved ${at(1).getTime()}`,
+      });
+      // archived at 5, after the last match at 3: A and B keep 3, and so they do once revived at 6
+      await store.archiveImage(digest, at(5));
+      const archived = `archived ${at(3).getTime()}`;
+      expect(await seen()).toEqual({ [A.id]: archived, [B.id]: archived, [C.id]: `resolved ${at(1).getTime()}` });
+      const [image] = await store.getImages(digest);
+      await store.upsertImage({ registryId: image?.registryId ?? '', repository: 'app', digest }, at(6));
+      expect(await seen()).toEqual({
+        [A.id]: `open ${at(3).getTime()}`,
+        [B.id]: `suppressed ${at(3).getTime()}`,
+        [C.id]: `resolved ${at(1).getTime()}`,
+      });
+      // the next match finds A only: B is suppressed, so it stays, last seen at 3, not at 7
+      await store.applyMatchResult(digest, [A], { complete: true, now: at(7) });
+      expect(await seen()).toEqual({
+        [A.id]: `open ${at(7).getTime()}`,
+        [B.id]: `suppressed ${at(3).getTime()}`,
+        [C.id]: `resolved ${at(1).getTime()}`,
+      });
+      // found again at 8, B follows the matches again; missed on incomplete data at 9, A stays open,
+      // last seen at 8, and at 10 (complete) it resolves still last seen at 8
+      await store.applyMatchResult(digest, [A, B], { complete: true, now: at(8) });
+      await store.applyMatchResult(digest, [B], { complete: false, now: at(9) });
+      expect(await seen()).toEqual({
+        [A.id]: `open ${at(8).getTime()}`,
+        [B.id]: `suppressed ${at(9).getTime()}`,
+        [C.id]: `resolved ${at(1).getTime()}`,
+      });
+      await store.applyMatchResult(digest, [B], { complete: true, now: at(10) });
+      expect(await seen()).toEqual({
+        [A.id]: `resolved ${at(8).getTime()}`,
+        [B.id]: `suppressed ${at(10).getTime()}`,
+        [C.id]: `resolved ${at(1).getTime()}`,
+      });
+      // back at 11: reopened, seen at 11
+      await store.applyMatchResult(digest, [A, B], { complete: true, now: at(11) });
+      expect((await seen())[A.id]).toBe(`open ${at(11).getTime()}`);
+    });
+
     it('rewrites a finding whose facts changed (severity, fix) without an event', async () => {
       await store.applyMatchResult(digest, [A], { complete: true, now: at(1) });
       const rescored = aFinding(A.id, 'openssl', 'MEDIUM', { fixState: 'fixed' });
@@ -223,7 +283,7 @@ describe.each(dialects)('findings lifecycle on $name', (dialect) => {
       expect(await statesOf(store, digest)).toEqual({ [A.id]: 'open', [B.id]: 'suppressed', [C.id]: 'resolved' });
     });
 
-    it('with a scope, resolves and sees again only the findings of the scoped packages', async () => {
+    it('with a scope, resolves only the findings of the scoped packages; the rest stand as of the re-match', async () => {
       await store.applyMatchResult(digest, [A, B, C], { complete: true, now: at(1) });
       // a delta that could hit openssl and zlib: A is still found, B is gone; curl (C) was not looked at
       const scope = new Set([A.package.purl, B.package.purl]);
@@ -232,7 +292,9 @@ describe.each(dialects)('findings lifecycle on $name', (dialect) => {
       expect(await statesOf(store, digest)).toEqual({ [A.id]: 'open', [B.id]: 'resolved', [C.id]: 'open' });
       const page = (await store.findingsPage({ digest }, undefined, 10)).findings;
       const lastSeen = Object.fromEntries(page.map((f) => [f.vulnerabilityId, f.lastSeen.getTime()]));
-      expect(lastSeen).toEqual({ [A.id]: at(2).getTime(), [B.id]: at(1).getTime(), [C.id]: at(1).getTime() });
+      // C was not matched again, but nothing it was matched against changed: like the image's
+      // last_scanned, its last sighting is this re-match (B's stays the last match that found it)
+      expect(lastSeen).toEqual({ [A.id]: at(2).getTime(), [B.id]: at(1).getTime(), [C.id]: at(2).getTime() });
       expect((await store.getImages(digest))[0]?.lastScanned).toEqual(at(2));
       // an empty scope: nothing to look at, the image still counts as re-matched
       expect(await store.applyMatchResult(digest, [], { complete: true, now: at(3), scope: new Set() })).toEqual([]);

@@ -4,6 +4,7 @@ import { defineLazy } from '../../core/lazy-property.ts';
 import { type Finding, type Severity, severities } from '../../core/types.ts';
 import { chunks, type StoreContext, toFlag } from './context.ts';
 import { insertEvents, type NewEvent, recordPendingDispatches } from './event-store.ts';
+import { frozenLastSeenSql, lastSeenSql } from './last-seen.ts';
 import { forgetLiveImages } from './live-images.ts';
 import type { Database, FindingState, FindingTable } from './schema.ts';
 import type { ApplyOptions, MatchApplication, StoredFinding, StoreEvent } from './types.ts';
@@ -102,6 +103,7 @@ const reopened = {
   suppress_reason: null,
   suppressed_by: null,
   suppressed_until: null,
+  unseen: 0,
 } as const;
 
 /** finding_totals changes not yet written: "state severity" -> change */
@@ -191,12 +193,12 @@ export async function writeTotals(trx: Kysely<Database>, delta: TotalsDelta): Pr
  * The findings lifecycle for one image digest, in one transaction:
  * - a finding not seen before is inserted open (finding.new);
  * - a resolved finding that is back is reopened (finding.new, reopened: true);
- * - an open or suppressed finding still present gets last_seen = now (a suppression past its
- *   expiry returns to open);
+ * - an open or suppressed finding still present is seen again: it reads as last seen at the
+ *   image's last_scanned, which moves to now (a suppression past its expiry returns to open);
  * - an open finding missing from the result is resolved (finding.resolved) only when the result is
  *   complete: incomplete data must never look like a fix;
  * - archived findings are left alone.
- * Re-applying the same result changes last_seen only: no new rows, no new events.
+ * Re-applying the same result moves last_scanned only: no new rows, no new events.
  * Returns [] without writing for a digest whose every image row is archived.
  */
 export async function applyMatchResult(
@@ -244,9 +246,18 @@ export async function applyMatchResults(
   });
 }
 
+/**
+ * Open or suppressed findings a batch's matches missed without resolving them, and unseen ones
+ * they found again: only these change how their last sighting is read (last-seen.ts).
+ */
+interface Sightings {
+  readonly missed: number[];
+  readonly reseen: number[];
+}
+
 type ExistingRow = Pick<
   Selectable<FindingTable>,
-  'id' | 'digest' | 'vulnerability_id' | 'purl' | 'state' | 'suppressed_until' | 'finding' | 'severity'
+  'id' | 'digest' | 'vulnerability_id' | 'purl' | 'state' | 'suppressed_until' | 'finding' | 'severity' | 'unseen'
 >;
 
 /**
@@ -276,9 +287,9 @@ async function applyBatch(
   const existingByDigest = await existingFindings(trx, results, live);
 
   const out: Array<StoreEvent[] | undefined> = [];
-  // by match time: the findings seen again unchanged, those resolved, and the images matched
-  const touched = new Map<number, number[]>();
+  // by match time: the findings resolved, and the images matched
   const resolved = new Map<number, number[]>();
+  const sightings: Sightings = { missed: [], reseen: [] };
   const scanned = new Map<number, string[]>();
   // images whose counts moved, and each result's events, written once for the batch below
   const moved: string[] = [];
@@ -296,11 +307,9 @@ async function applyBatch(
     const scope = options.scope;
     const rows = existingByDigest.get(digest) ?? [];
     const existing = scope === undefined ? rows : rows.filter((r) => scope.has(r.purl));
-    const seenAgain = touched.get(now) ?? [];
-    touched.set(now, seenAgain);
     const resolving = resolved.get(now) ?? [];
     resolved.set(now, resolving);
-    const { events, countsMoved } = await applyOne(trx, digest, findings, existing, options, seenAgain, resolving);
+    const { events, countsMoved } = await applyOne(trx, digest, findings, existing, options, resolving, sightings);
     const matched = scanned.get(now) ?? [];
     scanned.set(now, matched);
     matched.push(digest);
@@ -310,8 +319,24 @@ async function applyBatch(
   }
   for (const [now, ids] of resolved) {
     for (const part of chunks(ids)) {
-      await trx.updateTable('findings').set({ state: 'resolved', resolved_at: now }).where('id', 'in', part).execute();
+      // last_seen frozen at the last match that found it, before this batch moves matched_at (last-seen.ts)
+      await trx
+        .updateTable('findings')
+        .set({ state: 'resolved', resolved_at: now, last_seen: frozenLastSeenSql(ctx.dialect) })
+        .where('id', 'in', part)
+        .execute();
     }
+  }
+  // before matched_at moves below: a missed finding's last sighting is the match before this one
+  for (const ids of chunks(sightings.missed)) {
+    await trx
+      .updateTable('findings')
+      .set({ unseen: 1, last_seen: frozenLastSeenSql(ctx.dialect) })
+      .where('id', 'in', ids)
+      .execute();
+  }
+  for (const ids of chunks(sightings.reseen)) {
+    await trx.updateTable('findings').set({ unseen: 0 }).where('id', 'in', ids).execute();
   }
   await refreshCountsOf(trx, moved, totals);
   // the events, in one insert per match time, back to their results by digest (distinct here)
@@ -333,12 +358,8 @@ async function applyBatch(
   for (const [at, r] of results.entries()) {
     if (out[at] !== undefined) out[at] = stored.get(r.digest) ?? [];
   }
-  // last_seen of the findings found again, and last_scanned of the images, once for the batch
-  for (const [now, seenAgain] of touched) {
-    for (const ids of chunks(seenAgain)) {
-      await trx.updateTable('findings').set({ last_seen: now }).where('id', 'in', ids).execute();
-    }
-  }
+  // last_scanned of the images, once for the batch: it is also when their open findings were last
+  // seen (last-seen.ts), so those found again unchanged are not written at all
   for (const [now, scannedDigests] of scanned) {
     for (const part of chunks(scannedDigests, DIGESTS_PER_QUERY)) {
       await trx
@@ -346,6 +367,11 @@ async function applyBatch(
         .set({ last_scanned: now })
         .where('digest', 'in', part)
         .where('archived_at', 'is', null)
+        .execute();
+      await trx
+        .insertInto('digest_matches')
+        .values(part.map((digest) => ({ digest, matched_at: now })))
+        .onConflict((oc) => oc.column('digest').doUpdateSet((eb) => ({ matched_at: eb.ref('excluded.matched_at') })))
         .execute();
     }
   }
@@ -375,7 +401,17 @@ async function existingFindings(
   for (const part of chunks(digests, DIGESTS_PER_QUERY)) {
     const rows = await trx
       .selectFrom('findings')
-      .select(['id', 'digest', 'vulnerability_id', 'purl', 'state', 'suppressed_until', 'finding', 'severity'])
+      .select([
+        'id',
+        'digest',
+        'vulnerability_id',
+        'purl',
+        'state',
+        'suppressed_until',
+        'finding',
+        'severity',
+        'unseen',
+      ])
       .where('digest', 'in', part)
       .$if(purls !== undefined, (q) => q.where('purl', 'in', [...(purls as Set<string>)]))
       .execute();
@@ -390,8 +426,8 @@ async function existingFindings(
 
 /**
  * One image's changes: inserts, reopens and content updates are written here; the ids of findings
- * seen again unchanged go to `touched`, and of those resolved to `resolved`, for one update each
- * per batch.
+ * resolved go to `resolved`, for one update per batch. A finding seen again unchanged is not
+ * written: its last sighting is the image's last_scanned (last-seen.ts).
  */
 async function applyOne(
   trx: Kysely<Database>,
@@ -399,8 +435,8 @@ async function applyOne(
   findings: readonly Finding[],
   existing: readonly ExistingRow[],
   options: ApplyOptions,
-  touched: number[],
   resolved: number[],
+  sightings: Sightings,
 ): Promise<{ events: NewEvent[]; countsMoved: boolean }> {
   const now = options.now.getTime();
   // One row per (vulnerability, package): the matcher can report the same purl at two locations;
@@ -443,11 +479,11 @@ async function applyOne(
     } else if (row.finding !== columns.finding) {
       await trx
         .updateTable('findings')
-        .set({ ...columns, last_seen: now })
+        .set({ ...columns, last_seen: now, unseen: 0 })
         .where('id', '=', row.id)
         .execute();
-    } else {
-      touched.push(row.id);
+    } else if (row.unseen === 1) {
+      sightings.reseen.push(row.id);
     }
   }
   if (fresh.length > 0) countsMoved = true;
@@ -475,8 +511,14 @@ async function applyOne(
     }
   }
 
+  const absent = existing.filter((r) => !incoming.has(identity(r.vulnerability_id, r.purl)));
+  // missed without resolving (incomplete data, a suppression): its last sighting stops moving
+  for (const r of absent) {
+    const resolves = options.complete && r.state === 'open';
+    if (!resolves && (r.state === 'open' || r.state === 'suppressed') && r.unseen === 0) sightings.missed.push(r.id);
+  }
   if (options.complete) {
-    const gone = existing.filter((r) => r.state === 'open' && !incoming.has(identity(r.vulnerability_id, r.purl)));
+    const gone = absent.filter((r) => r.state === 'open');
     if (gone.length > 0) countsMoved = true;
     for (const r of gone) {
       resolved.push(r.id);
@@ -520,7 +562,7 @@ export async function archiveImage(
     if (live !== undefined) return;
     await trx
       .updateTable('findings')
-      .set({ state: 'archived' })
+      .set({ state: 'archived', last_seen: frozenLastSeenSql(ctx.dialect) })
       .where('digest', '=', digest)
       .where('state', 'in', ['open', 'suppressed'])
       .execute();
@@ -549,10 +591,11 @@ export async function suppressFinding(
       })
       .where('id', '=', id)
       .where('state', 'in', ['open', 'suppressed'])
-      .returningAll()
+      .returning('digest')
       .executeTakeFirst();
-    if (updated !== undefined) await refreshCounts(trx, updated.digest);
-    return updated;
+    if (updated === undefined) return undefined;
+    await refreshCounts(trx, updated.digest);
+    return selectStoredFindings(ctx.dialect, trx).where('f.id', '=', id).executeTakeFirstOrThrow();
   });
   return row === undefined ? undefined : toStoredFinding(row);
 }
@@ -562,7 +605,7 @@ export async function getFindings(ctx: StoreContext, ids: readonly number[]): Pr
   const out = new Map<number, StoredFinding>();
   const valid = [...new Set(ids)].filter((id) => Number.isSafeInteger(id));
   for (const part of chunks(valid)) {
-    const rows = await ctx.db.selectFrom('findings').selectAll().where('id', 'in', part).execute();
+    const rows = await selectStoredFindings(ctx.dialect, ctx.db).where('f.id', 'in', part).execute();
     for (const row of rows) out.set(Number(row.id), toStoredFinding(row));
   }
   return out;
@@ -570,6 +613,19 @@ export async function getFindings(ctx: StoreContext, ids: readonly number[]): Pr
 
 export async function getFinding(ctx: StoreContext, id: number): Promise<StoredFinding | undefined> {
   if (!Number.isSafeInteger(id)) return undefined;
-  const row = await ctx.db.selectFrom('findings').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await selectStoredFindings(ctx.dialect, ctx.db).where('f.id', '=', id).executeTakeFirst();
   return row === undefined ? undefined : toStoredFinding(row);
+}
+
+/** the columns toStoredFinding reads but last_seen, which is derived (last-seen.ts) */
+export const ownFindingColumns = storedFindingColumns.filter(
+  (c): c is Exclude<(typeof storedFindingColumns)[number], 'last_seen'> => c !== 'last_seen',
+);
+
+/** what toStoredFinding reads, from `findings as f` */
+function selectStoredFindings(dialect: StoreContext['dialect'], db: Kysely<Database>) {
+  return db
+    .selectFrom('findings as f')
+    .leftJoin('digest_matches as m', 'm.digest', 'f.digest')
+    .select([...ownFindingColumns.map((c) => `f.${c}` as const), lastSeenSql(dialect).as('last_seen')]);
 }

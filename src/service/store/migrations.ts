@@ -42,6 +42,8 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
       '0005-findings-digest-page': { up: (db) => findingsDigestPage(db) },
       // a re-match's events not yet handed to the notifier (finding-store.ts, reevaluate.ts)
       '0006-rematch-dispatches': { up: (db) => rematchDispatches(db, dialect) },
+      // when each digest was last matched, and which of its findings it missed (last-seen.ts)
+      '0007-digest-matches': { up: (db) => digestMatches(db, dialect) },
     }),
   };
 }
@@ -354,4 +356,28 @@ async function rematchDispatches(db: Kysely<any>, dialect: StoreDialect): Promis
     .on('rematch_dispatches')
     .columns(['created_at', 'id'])
     .execute();
+}
+
+/**
+ * One row per matched digest with the time of its last match, written with images.last_scanned:
+ * an open or suppressed finding reads its last sighting from here instead of being rewritten by
+ * every re-match that finds it again, unless `findings.unseen` says the last match missed it
+ * (last-seen.ts). Filled from the images' last_scanned; every finding starts seen, its last_seen
+ * as the old re-matches wrote it.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on today's table types
+async function digestMatches(db: Kysely<any>, dialect: StoreDialect): Promise<void> {
+  const t = typesFor(dialect);
+  await db.schema
+    .createTable('digest_matches')
+    .addColumn('digest', 'text', (c) => c.primaryKey())
+    .addColumn('matched_at', t.millis, (c) => c.notNull())
+    .execute();
+  await db.schema
+    .alterTable('findings')
+    .addColumn('unseen', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
+  await sql`
+    insert into digest_matches (digest, matched_at)
+    select digest, max(last_scanned) from images where last_scanned is not null group by digest`.execute(db);
 }

@@ -2,8 +2,9 @@ import { type SelectQueryBuilder, sql } from 'kysely';
 import { VigilError } from '../../core/errors.ts';
 import { type Severity, severities } from '../../core/types.ts';
 import { chunks, type StoreContext } from './context.ts';
-import { severityRank, storedFindingColumns, toStoredFinding } from './finding-store.ts';
+import { ownFindingColumns, severityRank, toStoredFinding } from './finding-store.ts';
 import { toImage } from './image-store.ts';
+import { lastSeenSql } from './last-seen.ts';
 import { liveImageCount } from './live-images.ts';
 import { preparedOnPostgres } from './postgres-database.ts';
 import type { Database, FindingState, FindingTable } from './schema.ts';
@@ -49,18 +50,24 @@ export async function findingsPage(
   // alone (every filter column is in it) and only those rows are read: reading every finding of
   // the repository to sort it cost 0.47 ms against 0.14 ms (20 images, 1,000 findings, SQLite).
   const scoped = repository !== undefined || filter.digest !== undefined;
-  const query = ctx.db
-    .selectFrom('findings as f')
-    .select([...storedFindingColumns.map((c) => `f.${c}` as const), 'f.severity_rank'])
-    .$if(scoped, (q) =>
-      q.where('f.id', 'in', (eb) =>
-        pageFilter(eb.selectFrom('findings as f').select('f.id'), filter, cursor)
-          .orderBy('f.severity_rank')
-          .orderBy('f.id')
-          .limit(size + 1),
-      ),
-    )
-    .$if(!scoped, (q) => pageFilter(q, filter, cursor).limit(size + 1))
+  const findings = ctx.db.selectFrom('findings as f');
+  const query = (
+    scoped
+      ? findings.where('f.id', 'in', (eb) =>
+          pageFilter(eb.selectFrom('findings as f').select('f.id'), filter, cursor)
+            .orderBy('f.severity_rank')
+            .orderBy('f.id')
+            .limit(size + 1),
+        )
+      : pageFilter(findings, filter, cursor).limit(size + 1)
+  )
+    // each row's digest_matches row: its last sighting (last-seen.ts)
+    .leftJoin('digest_matches as m', 'm.digest', 'f.digest')
+    .select([
+      ...ownFindingColumns.map((c) => `f.${c}` as const),
+      lastSeenSql(ctx.dialect).as('last_seen'),
+      'f.severity_rank',
+    ])
     .orderBy('f.severity_rank')
     .orderBy('f.id')
     .compile();

@@ -127,6 +127,11 @@ export interface FindingTable {
   suppressed_by: string | null;
   suppressed_until: Millis | null;
   finding: string;
+  /**
+   * 1 while an open or suppressed finding was missing from its digest's last match (incomplete
+   * data, or a suppression: neither resolves): last_seen then holds its last sighting (last-seen.ts)
+   */
+  unseen: Generated<Flag>;
 }
 
 export interface ImageFindingCountTable {
@@ -225,5 +230,12 @@ export interface Database {
   scans: ScanTable;
   events: EventTable;
   rematch_dispatches: RematchDispatchTable;
+  digest_matches: DigestMatchTable;
   api_tokens: ApiTokenTable;
+}
+
+/** when a digest was last matched: the last sighting of its open findings (last-seen.ts) */
+export interface DigestMatchTable {
+  digest: string;
+  matched_at: Millis;
 }
