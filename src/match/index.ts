@@ -158,8 +158,9 @@ type LookupWithLabel = Lookup & {
   readonly acceptsKey: string;
 };
 
+/** JSON, so that no name or version a hostile inventory holds can make two lookups one key */
 const packageMatchKey = (lookup: LookupWithLabel): string =>
-  `${lookup.acceptsKey}\u0000${lookup.baseEcosystem}\u0000${lookup.version}\u0000${lookup.names.join('\u0000')}`;
+  JSON.stringify([lookup.acceptsKey, lookup.baseEcosystem, lookup.version, lookup.names]);
 
 const NO_VULNERABILITIES: readonly FindingVulnerability[] = [];
 
