@@ -22,6 +22,7 @@ export async function toNotifyEvents(
   store: Store,
   events: readonly StoreEvent[],
   subject: EventSubject,
+  known?: ReadonlyMap<number, Finding>,
 ): Promise<NotifyEvent[]> {
   const base = (event: StoreEvent) => ({
     id: String(event.id),
@@ -31,9 +32,9 @@ export async function toNotifyEvents(
   });
   const newCount = events.filter((e) => e.type === 'finding.new').length;
   const resolvedCount = events.filter((e) => e.type === 'finding.resolved').length;
-  // the findings the events name, in one query
-  const ids = events.map((e) => e.payload.findingId).filter((id): id is number => typeof id === 'number');
-  const findings = ids.length === 0 ? new Map<number, Finding>() : await findingsOf(store, ids);
+  // the findings the events name, in one query, unless the caller read them for many images at once
+  const ids = findingIdsOf(events);
+  const findings = known ?? (ids.length === 0 ? new Map<number, Finding>() : await findingsOf(store, ids));
   const out: NotifyEvent[] = [];
   for (const event of events) {
     const payload = event.payload;
@@ -80,7 +81,11 @@ export async function toNotifyEvents(
   return out;
 }
 
-async function findingsOf(store: Store, ids: readonly number[]): Promise<Map<number, Finding>> {
+/** the finding ids events name */
+export const findingIdsOf = (events: readonly StoreEvent[]): number[] =>
+  events.map((e) => e.payload.findingId).filter((id): id is number => typeof id === 'number');
+
+export async function findingsOf(store: Store, ids: readonly number[]): Promise<Map<number, Finding>> {
   const out = new Map<number, Finding>();
   for (const [id, stored] of await store.getFindings(ids)) out.set(id, stored.finding);
   return out;

@@ -1,5 +1,5 @@
 import { isVigilError, VigilError } from '../../core/errors.ts';
-import type { Inventory } from '../../core/types.ts';
+import type { Finding, Inventory } from '../../core/types.ts';
 import { extractors } from '../../extract/registry.ts';
 import { matchInventory } from '../../match/index.ts';
 import { extractorsKey } from '../../scan/extractor-key.ts';
@@ -181,10 +181,16 @@ async function eventsOfScan(
   return [...findings, finished];
 }
 
-export async function dispatch(ctx: RuntimeContext, events: readonly StoreEvent[], subject: EventSubject) {
+export async function dispatch(
+  ctx: RuntimeContext,
+  events: readonly StoreEvent[],
+  subject: EventSubject,
+  /** the findings the events name, when the caller read them already (a re-match, per batch) */
+  findings?: ReadonlyMap<number, Finding>,
+) {
   if (ctx.notifier === undefined || events.length === 0) return;
   try {
-    await ctx.notifier.dispatch(await toNotifyEvents(ctx.store, events, subject));
+    await ctx.notifier.dispatch(await toNotifyEvents(ctx.store, events, subject, findings));
   } catch (err) {
     // the events are stored; a notifier that throws must not turn a finished scan into a failed one
     ctx.logger?.error({ scanId: subject.scanId, error: (err as Error).message }, 'notification dispatch failed');
