@@ -6,7 +6,9 @@
  * 1. import every all.zip of ../shared/vulndata/osv (real records): records/s, peak RSS;
  * 2. import a generated mirror (default 500,000 records over 10 ecosystems, shaped like osv.dev's
  *    records) at a fifth and at the whole of its size: RSS must stay flat as the data grows;
- * 3. match a generated 2,000-package inventory against the DB of phase 1 (cold and warm reader).
+ * 3. match a generated 2,000-package inventory against the DB of phase 1 (cold and warm reader:
+ *    warm is the same inventory again on the same reader, which remembers each package lookup's
+ *    result, as a daily re-match of an unchanged image against an unchanged DB finds it).
  *
  * The real-set import and each match run --runs times (default 5), each in a fresh process, and
  * print the median with the range: on these shared VMs one run of the same code varies by up to

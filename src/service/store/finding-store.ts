@@ -193,8 +193,8 @@ export async function writeTotals(trx: Kysely<Database>, delta: TotalsDelta): Pr
  * The findings lifecycle for one image digest, in one transaction:
  * - a finding not seen before is inserted open (finding.new);
  * - a resolved finding that is back is reopened (finding.new, reopened: true);
- * - an open or suppressed finding still present is seen again: it reads as last seen at the
- *   image's last_scanned, which moves to now (a suppression past its expiry returns to open);
+ * - an open or suppressed finding still present is seen again: it reads as last seen at its
+ *   digest's last match, which moves to now (a suppression past its expiry returns to open);
  * - an open finding missing from the result is resolved (finding.resolved) only when the result is
  *   complete: incomplete data must never look like a fix;
  * - archived findings are left alone.
@@ -358,8 +358,9 @@ async function applyBatch(
   for (const [at, r] of results.entries()) {
     if (out[at] !== undefined) out[at] = stored.get(r.digest) ?? [];
   }
-  // last_scanned of the images, once for the batch: it is also when their open findings were last
-  // seen (last-seen.ts), so those found again unchanged are not written at all
+  // last_scanned of the images and matched_at of their digests, once for the batch: matched_at is
+  // also when their open findings were last seen (last-seen.ts), so those found again unchanged
+  // are not written at all
   for (const [now, scannedDigests] of scanned) {
     for (const part of chunks(scannedDigests, DIGESTS_PER_QUERY)) {
       await trx
@@ -426,8 +427,9 @@ async function existingFindings(
 
 /**
  * One image's changes: inserts, reopens and content updates are written here; the ids of findings
- * resolved go to `resolved`, for one update per batch. A finding seen again unchanged is not
- * written: its last sighting is the image's last_scanned (last-seen.ts).
+ * resolved go to `resolved`, and those missed or found again after a miss to `sightings`, for one
+ * update each per batch. A finding seen again unchanged is not written: its last sighting is its
+ * digest's last match (last-seen.ts).
  */
 async function applyOne(
   trx: Kysely<Database>,
