@@ -271,11 +271,6 @@ export function findingOf(vulnerability: FindingVulnerability, matched: MatchedP
   };
 }
 
-/** One finding per group of candidates: findingOf(vulnerabilityOf(...)). */
-export function buildFinding(matched: MatchedPackage, group: RecordGroup<Candidate>, db: FindingContext): Finding {
-  return findingOf(vulnerabilityOf(group, matched.scheme, db), matched);
-}
-
 /** the strings in code-unit order, as Array.prototype.sort orders them, without its work array */
 function sortedStrings(strings: ReadonlySet<string>): string[] {
   const sorted: string[] = [];

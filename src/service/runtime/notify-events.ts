@@ -33,8 +33,7 @@ export async function toNotifyEvents(
   const newCount = events.filter((e) => e.type === 'finding.new').length;
   const resolvedCount = events.filter((e) => e.type === 'finding.resolved').length;
   // the findings the events name, in one query, unless the caller read them for many images at once
-  const ids = findingIdsOf(events);
-  const findings = known ?? (ids.length === 0 ? new Map<number, Finding>() : await findingsOf(store, ids));
+  const findings = known ?? (await findingsOf(store, findingIdsOf(events)));
   const out: NotifyEvent[] = [];
   for (const event of events) {
     const payload = event.payload;
@@ -87,6 +86,7 @@ export const findingIdsOf = (events: readonly StoreEvent[]): number[] =>
 
 export async function findingsOf(store: Store, ids: readonly number[]): Promise<Map<number, Finding>> {
   const out = new Map<number, Finding>();
+  if (ids.length === 0) return out;
   for (const [id, stored] of await store.getFindings(ids)) out.set(id, stored.finding);
   return out;
 }

@@ -64,8 +64,8 @@ export async function reevaluate(ctx: RuntimeContext, options: ReevaluateOptions
     const rows = told.length === 0 ? new Map<string, Image[]>() : await ctx.store.getImagesOf(told);
     // and the findings they name, for every image in one query per 500 (one query per image made
     // a delta's 5,000 dispatches 5,000 round trips)
-    const ids = ctx.notifier === undefined ? [] : applied.flatMap(findingIdsOf);
-    const findings = ids.length === 0 ? undefined : await findingsOf(ctx.store, ids);
+    const findings =
+      ctx.notifier === undefined ? undefined : await findingsOf(ctx.store, applied.flatMap(findingIdsOf));
     for (const [at, events] of applied.entries()) {
       newFindings += events.filter((e) => e.type === 'finding.new').length;
       resolvedFindings += events.filter((e) => e.type === 'finding.resolved').length;
