@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toStoredFinding } from '../service/store/finding-store.ts';
 import type { FindingTable } from '../service/store/schema.ts';
@@ -64,6 +65,27 @@ describe('findingsPageJson', () => {
   ])('writes what the schema serializer writes: $name', ({ page }) => {
     const json = findingsPageJson(page);
     expect(JSON.parse(json)).toEqual(schemaJson(page));
+  });
+
+  it('writes any text a row holds as the schema serializer does', () => {
+    // hostile ids, purls, reasons: quotes, backslashes, control characters, lone surrogates
+    const text = fc.string({ unit: 'binary', maxLength: 40 });
+    fc.assert(
+      fc.property(
+        fc.record({ id: fc.nat(), vulnerability: text, purl: text, reason: text, by: text, suppressed: fc.boolean() }),
+        ({ id, vulnerability, purl, reason, by, suppressed }) => {
+          const r = row(1, suppressed ? 'suppressed' : 'resolved', {
+            id,
+            vulnerability_id: vulnerability,
+            purl,
+            ...(suppressed ? { suppress_reason: reason, suppressed_by: by } : { resolved_at: t(3) }),
+          } as unknown as Partial<FindingTable>);
+          const page = { findings: [toStoredFinding(r as never), toStoredFinding(row(2, 'open') as never)] };
+          expect(JSON.parse(findingsPageJson(page))).toEqual(schemaJson(page));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('copies the stored JSON without parsing it', () => {

@@ -192,6 +192,29 @@ describe.each(dialects)('history, pages and summaries on $name', (dialect) => {
         expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
       });
 
+      it('binds each filter its own values where one compiled query serves a shape', async () => {
+        await seed();
+        const all = await everyPage({}, 1000);
+        const repoOf = (f: StoredFinding) => (f.digest === digestOf(3) ? 'other' : 'app');
+        // pairs of one shape, asked in turn on one store, then a list given with repeats
+        const cases: Array<[FindingFilter, (f: StoredFinding) => boolean]> = [
+          [{ severity: ['CRITICAL', 'HIGH'] }, (f) => f.severity === 'CRITICAL' || f.severity === 'HIGH'],
+          [{ severity: ['LOW', 'MEDIUM'] }, (f) => f.severity === 'LOW' || f.severity === 'MEDIUM'],
+          [{ repository: 'app', fixAvailable: true }, (f) => repoOf(f) === 'app' && f.fixState === 'fixed'],
+          [{ repository: 'other', fixAvailable: false }, (f) => repoOf(f) === 'other' && f.fixState !== 'fixed'],
+          [{ digest: digestOf(1), state: 'resolved' }, (f) => f.digest === digestOf(1) && f.state === 'resolved'],
+          [{ digest: digestOf(2), state: 'open' }, (f) => f.digest === digestOf(2) && f.state === 'open'],
+          [{ kev: true }, (f) => f.finding.kev !== undefined],
+          [{ kev: false }, (f) => f.finding.kev === undefined],
+          [{ state: ['open', 'open', 'resolved', 'open'] }, (f) => f.state === 'open' || f.state === 'resolved'],
+        ];
+        for (const [filter, expected] of cases) {
+          const want = all.filter(expected).map((f) => f.id);
+          expect(want.length).toBeGreaterThan(0);
+          expect((await everyPage(filter, 4)).map((f) => f.id)).toEqual(want);
+        }
+      });
+
       it('does not shift a page boundary when findings arrive between pages', async () => {
         await seed();
         const first = await store.findingsPage({}, undefined, 10);
