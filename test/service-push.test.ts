@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseImageRef } from '../src/image/index.ts';
 import { pushOciLayout } from '../src/image/registry/index.ts';
 import { hookSecretMatches, parseDistributionEnvelope, parseEcrEvent } from '../src/service/runtime/push-events.ts';
-import { registerPushHooks } from '../src/service/runtime/push-hooks.ts';
+import { pushAcceptor, registerPushHooks } from '../src/service/runtime/push-hooks.ts';
 import { createSqliteQueue } from '../src/service/runtime/sqlite-queue.ts';
 import { openRuntimeHarness, type RuntimeHarness, T0 } from '../src/service/runtime/testing.ts';
 import { dialects, type TestDatabase } from '../src/service/store/testing.ts';
@@ -135,7 +135,7 @@ describe('a real docker-registry notifying Vigil', () => {
     database = await sqlite.open();
     harness = await openRuntimeHarness(database);
     app = Fastify();
-    registerPushHooks(app, { ctx: harness.ctx, queue: createSqliteQueue(harness.ctx), secret: SECRET });
+    registerPushHooks(app, { accept: pushAcceptor(harness.ctx, createSqliteQueue(harness.ctx)), secret: SECRET });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const hookUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/hooks/registry`;
 

@@ -190,7 +190,7 @@ describe.skipIf(pgUrl === undefined)('vigil serve --no-workers and vigil worker 
     const common = ['--database', url, '--schema', schema, '--db', join(work, 'vuln.db'), '--data-dir', work];
     const api = await startVigil(
       ['serve', ...common, '--listen', '127.0.0.1:0', '--no-workers', '--no-scheduler'],
-      /serving on http:\/\/\S+ \(0 workers\)/,
+      /serving on http:\/\/\S+ \(0 workers, \d+ API threads\)/,
       { VIGIL_HOOK_SECRET: HOOK_SECRET },
     );
     const worker = await startVigil(['worker', ...common, '--concurrency', '1'], /worker taking scan jobs/);

@@ -50,9 +50,14 @@ const TOKEN_CACHE_MAX = 1_000;
 /**
  * The store with token lookups remembered for TOKEN_CACHE_MS: every request presents its token,
  * and looking it up was a query (a round trip on PostgreSQL) per request. A revoke through this
- * store forgets every remembered token at once; a lookup that found nothing is not remembered.
+ * store forgets every remembered token at once, then waits for `onRevoked` (the API's other
+ * threads forgetting theirs); a lookup that found nothing is not remembered.
  */
-export function withTokenCache(store: Store, clock: () => number = Date.now): Store {
+export function withTokenCache(
+  store: Store,
+  clock: () => number = Date.now,
+  onRevoked?: () => Promise<void>,
+): Store & { forgetTokens(): void } {
   const remembered = new Map<string, { token: ApiToken; until: number }>();
   return {
     ...store,
@@ -71,7 +76,11 @@ export function withTokenCache(store: Store, clock: () => number = Date.now): St
       remembered.clear();
       const revoked = await store.revokeApiToken(id, now);
       remembered.clear();
+      await onRevoked?.();
       return revoked;
+    },
+    forgetTokens() {
+      remembered.clear();
     },
   };
 }

@@ -11,7 +11,7 @@ import { ecrRoutes } from './ecr-routes.ts';
 import { ApiError, installErrorHandling } from './errors.ts';
 import { findingRoutes } from './finding-routes.ts';
 import { imageRoutes, type ScanQueue } from './image-routes.ts';
-import { installRequestMetrics, RequestMetrics } from './metrics.ts';
+import { installRequestMetrics, RequestMetrics, type SeriesSnapshot } from './metrics.ts';
 import { reportRoutes } from './report-routes.ts';
 import { errorResponses } from './schemas.ts';
 import { type StatusPageVulnDb, statusPage } from './status-page.ts';
@@ -35,6 +35,21 @@ export interface ApiOptions {
   readonly replay?: ReplayDelivery;
   /** the vulnerability DB the status page reports on; absent: the page says none is configured */
   readonly vulnDb?: StatusPageVulnDb;
+  /** how this API reaches the others when it is one of several threads (service/runtime/api-threads.ts) */
+  readonly threads?: ApiThreadLink;
+}
+
+/**
+ * What one API thread needs of the others: /metrics counts every thread's requests, and a revoke
+ * answers only once every thread has forgotten the tokens it remembered.
+ */
+export interface ApiThreadLink {
+  /** called once by createApi with this API's own parts, for the other threads to reach */
+  attach(own: { readonly metrics: RequestMetrics; forgetTokens(): void }): void;
+  /** every thread's request series, this one's included */
+  requestSeries(): Promise<SeriesSnapshot[]>;
+  /** every thread, this one included, forgets the tokens it remembered */
+  forgetTokens(): Promise<void>;
 }
 
 const DEFAULT_BODY_LIMIT = 256 * 1024;
@@ -64,8 +79,10 @@ export function createApi(options: ApiOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
 
   const metrics = new RequestMetrics();
+  const threads = options.threads;
   // one store for every route, so that a revoke through the API forgets the remembered tokens
-  const store = withTokenCache(options.store);
+  const store = withTokenCache(options.store, Date.now, threads && (() => threads.forgetTokens()));
+  threads?.attach({ metrics, forgetTokens: () => store.forgetTokens() });
   installErrorHandling(app);
   installAuth(app, store, now);
   installRequestMetrics(app, metrics);
@@ -117,8 +134,14 @@ export function createApi(options: ApiOptions): FastifyInstance {
           response: { 200: { content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses },
         },
       },
-      async (_request, reply) =>
-        reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render(await store.summary())),
+      async (_request, reply) => {
+        let counted = metrics;
+        if (threads !== undefined) {
+          counted = new RequestMetrics();
+          counted.add(await threads.requestSeries());
+        }
+        return reply.type('text/plain; version=0.0.4; charset=utf-8').send(counted.render(await store.summary()));
+      },
     );
     scope.get('/api/v1/openapi.json', { config: { role: 'viewer' }, schema: { hide: true } }, async () =>
       scope.swagger(),

@@ -15,6 +15,9 @@ interface Series {
   readonly buckets: number[];
 }
 
+/** one series as counted so far: what threads hand each other to render one /metrics */
+export type SeriesSnapshot = Readonly<Series>;
+
 /** label values escaped per the exposition format: backslash, double quote and newline */
 const escapeLabel = (value: string): string => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
@@ -38,6 +41,27 @@ export class RequestMetrics {
     BUCKETS.forEach((le, i) => {
       if (seconds <= le) series.buckets[i] = (series.buckets[i] as number) + 1;
     });
+  }
+
+  /** a copy of every series */
+  snapshot(): SeriesSnapshot[] {
+    return [...this.#series.values()].map((s) => ({ ...s, buckets: [...s.buckets] }));
+  }
+
+  /** adds another thread's counts to these */
+  add(series: readonly SeriesSnapshot[]): void {
+    for (const s of series) {
+      const mine = this.#series.get(s.labels);
+      if (mine === undefined) {
+        this.#series.set(s.labels, { ...s, buckets: [...s.buckets] });
+        continue;
+      }
+      mine.count += s.count;
+      mine.sum += s.sum;
+      s.buckets.forEach((n, i) => {
+        mine.buckets[i] = (mine.buckets[i] as number) + n;
+      });
+    }
   }
 
   render(summary: FindingSummary): string {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { VigilError } from '../core/errors.ts';
@@ -20,6 +21,7 @@ interface ServeFlags {
   staleAfter: string;
   channels?: string;
   grace: string;
+  apiThreads: string;
 }
 
 /** "127.0.0.1:8080", "[::1]:8080" or ":8080" (all interfaces) */
@@ -32,6 +34,9 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
 }
 
+/** the default --api-threads is one per core, up to this many */
+const MAX_API_THREADS = 4;
+
 export function serveCommand(): Command {
   return new Command('serve')
     .description('Watch registries: the API, scheduled discovery and re-matching, scan workers')
@@ -40,6 +45,11 @@ export function serveCommand(): Command {
     .option('--data-dir <dir>', 'state, cache and the default database ($VIGIL_DATA_DIR)', defaultDataDir())
     .option('--listen <host:port>', 'where the API listens', '127.0.0.1:8080')
     .option('--workers <n>', 'scan workers in this process', '2')
+    .option(
+      '--api-threads <n>',
+      'threads answering API requests on the one port, each with its own database connection',
+      String(Math.min(availableParallelism(), MAX_API_THREADS)),
+    )
     .option('--no-workers', 'take no scan jobs here (API-only node; `vigil worker` processes scan)')
     .option('--no-scheduler', 'no schedules here (with several nodes, each firing runs on one of them anyway)')
     .option('--db <path>', 'vulnerability database ($VIGIL_DB)', defaultDbPath())
@@ -51,6 +61,13 @@ export function serveCommand(): Command {
       const workers = flags.workers === false ? 0 : Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 0) {
         throw new VigilError('VIGIL_USAGE', `--workers must be a whole number, not "${String(flags.workers)}"`);
+      }
+      const apiThreads = Number(flags.apiThreads);
+      if (!Number.isInteger(apiThreads) || apiThreads < 1 || apiThreads > 64) {
+        throw new VigilError(
+          'VIGIL_USAGE',
+          `--api-threads must be a whole number from 1 to 64, not "${flags.apiThreads}"`,
+        );
       }
       const staleAfterMs = parseDuration(flags.staleAfter);
       const graceMs = parseDuration(flags.grace);
@@ -73,8 +90,9 @@ export function serveCommand(): Command {
         port: listen.port,
         workers,
         scheduler: flags.scheduler,
+        apiThreads,
       });
-      process.stderr.write(`vigil: serving on ${service.url} (${workers} workers)\n`);
+      process.stderr.write(`vigil: serving on ${service.url} (${workers} workers, ${apiThreads} API threads)\n`);
       await untilSignal();
       process.stderr.write('vigil: shutting down\n');
       await service.stop(graceMs);

@@ -10,9 +10,15 @@ import {
 } from './push-events.ts';
 import type { JobQueue } from './queue.ts';
 
+/**
+ * What the hooks do with a push's events once its secret and body are checked: `named` is the
+ * `?registry=` of a Distribution hook. The service's own is `pushAcceptor`; an API thread's sends
+ * them to the main thread, which owns the job queue.
+ */
+export type PushAcceptor = (hook: 'registry' | 'ecr', events: PushEvent[], named?: string) => Promise<PushResult>;
+
 export interface PushHookOptions {
-  readonly ctx: RuntimeContext;
-  readonly queue: JobQueue;
+  readonly accept: PushAcceptor;
   /** the shared secret registries present; at least 16 characters */
   readonly secret: string;
 }
@@ -84,7 +90,7 @@ const hostOf = (url: string) => {
  */
 export function registerPushHooks(app: FastifyInstance, options: PushHookOptions): void {
   if (options.secret.length < 16) throw new Error('the push hook secret must be at least 16 characters');
-  const { ctx, queue, secret } = options;
+  const { accept, secret } = options;
   app.register(async (scope) => {
     scope.addContentTypeParser(DISTRIBUTION_EVENTS_MEDIA_TYPE, { parseAs: 'string' }, (_request, body, done) => {
       try {
@@ -101,25 +107,30 @@ export function registerPushHooks(app: FastifyInstance, options: PushHookOptions
 
     scope.post<{ Querystring: { registry?: string } }>('/hooks/registry', route, async (request, reply) => {
       if (!hookSecretMatches(request.headers, secret)) return reply.code(401).send(unauthorized);
-      const registries = await ctx.store.listRegistries();
-      const named = request.query.registry;
-      const result = await acceptPushes(ctx, queue, parseDistributionEnvelope(request.body), (event) =>
-        named !== undefined
-          ? registries.find((r) => r.name === named)
-          : registries.find((r) => event.registryHost !== undefined && hostOf(r.url) === event.registryHost),
-      );
-      return reply.code(202).send(result);
+      const events = parseDistributionEnvelope(request.body);
+      return reply.code(202).send(await accept('registry', events, request.query.registry));
     });
 
     scope.post('/hooks/ecr', route, async (request, reply) => {
       if (!hookSecretMatches(request.headers, secret)) return reply.code(401).send(unauthorized);
-      const registries = await ctx.store.listRegistries();
-      const result = await acceptPushes(ctx, queue, parseEcrEvent(request.body), (event) =>
-        registries.find(
-          (r) => r.kind === 'ecr' && r.awsAccountId === event.ecr?.account && r.region === event.ecr?.region,
-        ),
-      );
-      return reply.code(202).send(result);
+      return reply.code(202).send(await accept('ecr', parseEcrEvent(request.body)));
     });
   });
+}
+
+/** The service's PushAcceptor: each event's registry found among the stored ones, then acceptPushes. */
+export function pushAcceptor(ctx: RuntimeContext, queue: JobQueue): PushAcceptor {
+  return async (hook, events, named) => {
+    const registries = await ctx.store.listRegistries();
+    return acceptPushes(ctx, queue, events, (event) => {
+      if (hook === 'ecr') {
+        return registries.find(
+          (r) => r.kind === 'ecr' && r.awsAccountId === event.ecr?.account && r.region === event.ecr?.region,
+        );
+      }
+      return named !== undefined
+        ? registries.find((r) => r.name === named)
+        : registries.find((r) => event.registryHost !== undefined && hostOf(r.url) === event.registryHost);
+    });
+  };
 }

@@ -11,10 +11,11 @@ import { isPostgresUrl } from '../store/postgres-database.ts';
 import { openRuntimeQueries, type RuntimeQueries } from '../store/runtime-queries.ts';
 import { openScanQueueQueries, type ScanQueueQueries } from '../store/scan-queue.ts';
 import type { Store } from '../store/types.ts';
+import { ApiThreads } from './api-threads.ts';
 import type { RuntimeContext } from './context.ts';
 import { LiveNotifier } from './live-notifier.ts';
 import { createPgBossQueue } from './pgboss-queue.ts';
-import { registerPushHooks } from './push-hooks.ts';
+import { pushAcceptor, registerPushHooks } from './push-hooks.ts';
 import type { JobQueue } from './queue.ts';
 import { createScheduler, type Scheduler } from './scheduler.ts';
 import { createSqliteQueue } from './sqlite-queue.ts';
@@ -110,12 +111,19 @@ export interface ServeOptions extends RuntimeOptions {
   readonly dbUpdateSources?: readonly VulnSource[];
   /** the push hooks' shared secret; absent: the hooks are not mounted */
   readonly hookSecret?: string;
+  /**
+   * threads serving the API, this one included (default 1): more use more cores for requests, each
+   * with its own store connection (api-threads.ts)
+   */
+  readonly apiThreads?: number;
 }
 
 export interface Service {
   readonly app: FastifyInstance;
   readonly runtime: Runtime;
   readonly scheduler?: Scheduler;
+  /** the API's other threads, when `apiThreads` > 1 */
+  readonly apiThreads?: ApiThreads;
   /** the address the API listens on */
   readonly url: string;
   /**
@@ -129,6 +137,9 @@ export interface Service {
 export async function startService(options: ServeOptions): Promise<Service> {
   const runtime = await openRuntime(options);
   const { ctx, queue } = runtime;
+  const apiThreads = options.apiThreads ?? 1;
+  const threads = apiThreads > 1 ? new ApiThreads() : undefined;
+  const acceptPush = pushAcceptor(ctx, queue);
   const app = createApi({
     store: ctx.store,
     secretBox: ctx.secretBox,
@@ -137,11 +148,28 @@ export async function startService(options: ServeOptions): Promise<Service> {
     // the status page shows the vulnerability data's age and sources, and warns when stale
     vulnDb: { status: () => ctx.vulnDb.reader()?.status(), staleAfterMs: ctx.staleAfterMs },
     ...(ctx.logger !== undefined && { logger: ctx.logger as unknown as FastifyBaseLogger }),
+    ...(threads !== undefined && { threads: threads.link() }),
   });
-  if (options.hookSecret !== undefined) registerPushHooks(app, { ctx, queue, secret: options.hookSecret });
+  if (options.hookSecret !== undefined) registerPushHooks(app, { accept: acceptPush, secret: options.hookSecret });
   let scheduler: Scheduler | undefined;
   try {
-    await app.listen({ host: options.host, port: options.port });
+    // with API threads, each binds the port with SO_REUSEPORT (Fastify's types do not name it)
+    const listening = { host: options.host, port: options.port, ...(threads !== undefined && { reusePort: true }) };
+    await app.listen(listening);
+    await threads?.start(
+      app,
+      apiThreads - 1,
+      {
+        database: options.database,
+        ...(options.schema !== undefined && { schema: options.schema }),
+        vulnDbPath: options.vulnDbPath,
+        staleAfterMs: options.staleAfterMs,
+        ...(options.secretKey !== undefined && { secretKey: options.secretKey }),
+        ...(options.hookSecret !== undefined && { hookSecret: options.hookSecret }),
+        ...(ctx.logger !== undefined && { logLevel: ctx.logger.level }),
+      },
+      { enqueue: (job) => queue.enqueue(job), replay: (id) => runtime.notifier.replay(id), acceptPush },
+    );
     if (options.workers > 0) await queue.start(options.workers);
     if (options.scheduler) {
       scheduler = createScheduler(ctx, {
@@ -154,6 +182,7 @@ export async function startService(options: ServeOptions): Promise<Service> {
       await scheduler.start();
     }
   } catch (err) {
+    await threads?.stop();
     await app.close();
     await runtime.close(0);
     throw err;
@@ -164,9 +193,10 @@ export async function startService(options: ServeOptions): Promise<Service> {
     app,
     runtime,
     ...(scheduler !== undefined && { scheduler }),
+    ...(threads !== undefined && { apiThreads: threads }),
     url,
     async stop(graceMs = 30_000) {
-      await app.close();
+      await Promise.all([app.close(), threads?.stop()]);
       await scheduler?.stop();
       await runtime.close(graceMs);
     },
