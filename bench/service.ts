@@ -11,23 +11,25 @@
  * 4. a DB update changing 1,000 advisories, its delta and the re-match of the images it touches
  *    (`withDbDelta` + `reevaluate({ changedPackages })`, as runDbUpdate does): target < 10 s;
  * 5. `GET /api/v1/summary` and two filtered 50-row findings pages served by createApi on a loopback
- *    port, loaded with ApacheBench (`ab -k -c 50`): target p99 < 50 ms.
+ *    port in --api-threads threads (default: one per core, as `vigil serve`; api-threads.ts), loaded
+ *    with ApacheBench (`ab -k -c 50`): target p99 < 50 ms.
  *
  * Each URL is loaded --load-runs times (default 3) and printed as its median run by p99, with the
  * range of the runs: on these shared VMs one run varies by up to half from the next.
  *
  * Options: --images N (default 10,000), --only sqlite|postgres, --requests N (per URL and run,
- * default 5,000), --load-runs N.
+ * default 5,000), --load-runs N, --api-threads N.
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { createApi, issueToken } from '../src/api/index.ts';
 import { matchInventory } from '../src/match/index.ts';
+import { ApiThreads } from '../src/service/runtime/api-threads.ts';
 import type { RuntimeContext } from '../src/service/runtime/context.ts';
 import { withDbDelta } from '../src/service/runtime/db-delta.ts';
 import { reevaluate } from '../src/service/runtime/reevaluate.ts';
@@ -82,6 +84,8 @@ interface DialectResult {
   readonly deltaResolved: number;
   readonly load: readonly LoadResult[];
   readonly maxRssMb: number;
+  /** threads serving the API */
+  readonly apiThreads: number;
 }
 
 /** progress on stderr, with the peak RSS so far, so a phase that grows memory shows itself */
@@ -179,6 +183,7 @@ function print(r: DialectResult): void {
       `${r.deltaRematchSeconds.toFixed(1)} s (${r.deltaResolved.toLocaleString('en')} findings resolved); ` +
       `< 10 s ${mark(r.deltaRematchSeconds < 10)}`,
   );
+  console.log(`  API served by ${r.apiThreads} thread(s)`);
   for (const { url, runs } of r.load) {
     const byP99 = [...runs].sort((a, b) => a.p99 - b.p99);
     const l = byP99[Math.floor((byP99.length - 1) / 2)] as LoadRun;
@@ -229,7 +234,10 @@ async function runDialect(dialect: string): Promise<DialectResult> {
     now: () => new Date(),
     staleAfterMs: 3 * 86_400_000,
   };
-  const app = createApi({ store, secretBox: undefined });
+  // the API as `vigil serve` runs it: one thread per core, the bench's store in the main one
+  const apiThreads = Number(option('--api-threads') ?? Math.min(availableParallelism(), 4));
+  const threads = apiThreads > 1 ? new ApiThreads() : undefined;
+  const app = createApi({ store, secretBox: undefined, ...(threads !== undefined && { threads: threads.link() }) });
   try {
     started = performance.now();
     await storeFleet(store, shape, new Date(), postgres ? 4 : 1);
@@ -268,14 +276,18 @@ async function runDialect(dialect: string): Promise<DialectResult> {
 
     const summary = await store.summary();
     const { token } = await issueToken(store, { name: 'bench', role: 'viewer' }, new Date());
-    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const listening = { host: '127.0.0.1', port: 0, ...(threads !== undefined && { reusePort: true }) };
+    const address = await app.listen(listening);
+    await threads?.start(app, apiThreads - 1, { database: url, ...storeOptions }, {});
+    log(`${dialect}: API in ${apiThreads} thread(s)`);
     const load: LoadResult[] = [];
     for (const path of [
       '/api/v1/summary',
       '/api/v1/findings?state=open&severity=CRITICAL,HIGH&limit=50',
       '/api/v1/findings?repository=team-7/app-7&fixAvailable=true&limit=50',
     ]) {
-      await ab(`${address}${path}`, token, 500, postgres); // warm-up: JIT, connection pool, page cache
+      // warm-up: JIT (500 requests a thread, as each has its own), connection pools, page cache
+      await ab(`${address}${path}`, token, 500 * apiThreads, postgres);
       const runs: LoadRun[] = [];
       for (let n = 0; n < loadRuns; n++) runs.push(await ab(`${address}${path}`, token, requests, postgres));
       load.push({ url: `GET ${path}`, runs });
@@ -295,8 +307,10 @@ async function runDialect(dialect: string): Promise<DialectResult> {
       deltaResolved: delta.resolvedFindings,
       load,
       maxRssMb: process.resourceUsage().maxRSS / 1024,
+      apiThreads,
     };
   } finally {
+    await threads?.stop();
     await app.close();
     vulnDb.close();
     await queries.close();
