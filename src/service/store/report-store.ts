@@ -84,8 +84,8 @@ interface PageValues {
 }
 
 /**
- * A parameter of a page template: compiled in the place of a value, replaced by the value at each
- * execution (`bind`).
+ * A parameter of a page template: compiled in the place of a value, replaced by the value it takes
+ * from the request's PageValues at each execution (`pageQuery`).
  */
 class Slot {
   readonly take: (values: PageValues) => unknown;
