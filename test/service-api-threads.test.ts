@@ -8,10 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import pg from 'pg';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { issueToken } from '../src/api/index.ts';
+import { ApiThreads } from '../src/service/runtime/api-threads.ts';
 import { type Service, startService } from '../src/service/runtime/service.ts';
 import { dialects, digestOf, type TestDatabase } from '../src/service/store/testing.ts';
 
@@ -183,5 +185,23 @@ describe.each(dialects)('the API in two threads on $name', (dialect) => {
     stopped = true;
     await service.stop(0);
     await expect(many(8, () => once(url, '/healthz'))).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('ApiThreads', () => {
+  it('a thread that cannot start fails the start with its error, and stops the rest', async () => {
+    const app = Fastify();
+    const listening = { host: '127.0.0.1', port: 0, reusePort: true };
+    await app.listen(listening);
+    try {
+      const threads = new ApiThreads();
+      await expect(threads.start(app, 2, { database: 'mysql://db.test/vigil' }, {})).rejects.toThrow(
+        /database URL must be/,
+      );
+      expect(await threads.requestsPerThread()).toEqual([0]);
+      await threads.stop();
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -60,6 +60,12 @@ const STOP_MS = 10_000;
 export class ApiThreads {
   readonly #threads: Array<{ worker: Worker; rpc: ThreadRpc }> = [];
   #own: { readonly metrics: RequestMetrics; forgetTokens(): void } | undefined;
+  readonly #log: ((message: string, err?: Error) => void) | undefined;
+
+  /** `log` hears of a thread that ends on an error after it started */
+  constructor(log?: (message: string, err?: Error) => void) {
+    this.#log = log;
+  }
 
   /** the main thread's ApiThreadLink: pass it to createApi as `threads` */
   link(): ApiThreadLink {
@@ -107,23 +113,29 @@ export class ApiThreads {
       const rpc = new ThreadRpc(worker, handlers);
       const thread = { worker, rpc };
       this.#threads.push(thread);
+      let started = false;
+      // a thread that ends no longer listens (the others serve on), and what waited on it fails
+      worker.on('exit', () => {
+        rpc.close('the API thread has ended');
+        const at = this.#threads.indexOf(thread);
+        if (at !== -1) this.#threads.splice(at, 1);
+      });
       return new Promise<void>((resolve, reject) => {
-        const failed = (err: Error) => reject(err);
-        const exited = (code: number) => reject(new Error(`an API thread exited with code ${code} while starting`));
-        worker.once('error', failed);
-        worker.once('exit', exited);
-        worker.once('message', (message: unknown) => {
-          if ((message as { listening?: boolean } | undefined)?.listening !== true) return;
-          worker.off('error', failed);
-          worker.off('exit', exited);
-          // a thread that ends (an uncaught error) no longer listens: the others serve on
-          worker.on('exit', () => {
-            rpc.close('the API thread has ended');
-            const at = this.#threads.indexOf(thread);
-            if (at !== -1) this.#threads.splice(at, 1);
-          });
-          resolve();
+        // an 'error' without a listener would end the whole process
+        worker.on('error', (err) => {
+          if (started) this.#log?.('an API thread failed; the other threads serve on', err);
+          else reject(err);
         });
+        worker.once('exit', (code) => {
+          if (!started) reject(new Error(`an API thread exited with code ${code} while starting`));
+        });
+        const listening = (message: unknown) => {
+          if ((message as { listening?: boolean } | undefined)?.listening !== true) return;
+          worker.off('message', listening);
+          started = true;
+          resolve();
+        };
+        worker.on('message', listening);
       });
     });
     const outcomes = await Promise.allSettled(starting);

@@ -138,7 +138,7 @@ export async function startService(options: ServeOptions): Promise<Service> {
   const runtime = await openRuntime(options);
   const { ctx, queue } = runtime;
   const apiThreads = options.apiThreads ?? 1;
-  const threads = apiThreads > 1 ? new ApiThreads() : undefined;
+  const threads = apiThreads > 1 ? new ApiThreads((message, err) => ctx.logger?.error({ err }, message)) : undefined;
   const acceptPush = pushAcceptor(ctx, queue);
   const app = createApi({
     store: ctx.store,

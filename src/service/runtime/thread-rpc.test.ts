@@ -54,10 +54,11 @@ describe('ThreadRpc', () => {
     await expect(main.call('missing')).rejects.toThrow(/no method missing/);
   });
 
-  it('fails the calls still waiting when closed', async () => {
+  it('fails the calls still waiting when closed, and those made after', async () => {
     const { main } = pair({}, { never: () => new Promise(() => {}) });
     const waiting = main.call('never');
     main.close('the API thread has ended');
     await expect(waiting).rejects.toMatchObject({ code: 'VIGIL_UNAVAILABLE', message: 'the API thread has ended' });
+    await expect(main.call('never')).rejects.toMatchObject({ code: 'VIGIL_UNAVAILABLE' });
   });
 });

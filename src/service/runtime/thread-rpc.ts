@@ -46,6 +46,7 @@ export class ThreadRpc {
   readonly #handlers: Readonly<Record<string, Handler>>;
   readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   #next = 0;
+  #closed: string | undefined;
   readonly #listener = (message: unknown) => this.#receive(message);
 
   constructor(port: RpcPort, handlers: Readonly<Record<string, Handler>>) {
@@ -55,6 +56,7 @@ export class ThreadRpc {
   }
 
   call<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (this.#closed !== undefined) return Promise.reject(new ApiError('VIGIL_UNAVAILABLE', this.#closed));
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
@@ -62,8 +64,9 @@ export class ThreadRpc {
     });
   }
 
-  /** fails every call still waiting (the other side is gone) and stops listening */
+  /** fails every call still waiting, and any made later (the other side is gone), and stops listening */
   close(reason: string): void {
+    this.#closed ??= reason;
     this.#port.off('message', this.#listener);
     for (const { reject } of this.#pending.values()) reject(new ApiError('VIGIL_UNAVAILABLE', reason));
     this.#pending.clear();
