@@ -37,6 +37,14 @@ export function parseListen(text: string): { host: string; port: number } {
 /** the default --api-threads is one per core, up to this many */
 const MAX_API_THREADS = 4;
 
+/**
+ * One per core on Linux, where SO_REUSEPORT spreads connections over the threads' sockets; one
+ * elsewhere, where Node refuses `reusePort` on some systems (macOS, Windows) and the rest are
+ * untested here.
+ */
+const defaultApiThreads = (): number =>
+  process.platform === 'linux' ? Math.min(availableParallelism(), MAX_API_THREADS) : 1;
+
 export function serveCommand(): Command {
   return new Command('serve')
     .description('Watch registries: the API, scheduled discovery and re-matching, scan workers')
@@ -48,7 +56,7 @@ export function serveCommand(): Command {
     .option(
       '--api-threads <n>',
       'threads answering API requests on the one port, each with its own database connection',
-      String(Math.min(availableParallelism(), MAX_API_THREADS)),
+      String(defaultApiThreads()),
     )
     .option('--no-workers', 'take no scan jobs here (API-only node; `vigil worker` processes scan)')
     .option('--no-scheduler', 'no schedules here (with several nodes, each firing runs on one of them anyway)')
