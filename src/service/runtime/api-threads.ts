@@ -48,11 +48,11 @@ const STOP_MS = 10_000;
 
 /**
  * The API served by several threads, for a machine with more cores than one JavaScript thread can
- * use: the main thread's Fastify (created with `link()`) and `count - 1` threads, each with its own
- * Fastify and store, listening on one port with SO_REUSEPORT, the kernel handing each new connection
- * to one of them. On two cores, the findings pages of a SQLite fleet went from ~1,600 to ~2,900
- * requests/s (docs/benchmarks.md). The main thread keeps the job queue, the notifier and the
- * scheduler; threads reach them through ThreadRpc.
+ * use: the main thread's Fastify (created with `link()`) and the threads `start` adds, each with
+ * its own Fastify and store, listening on one port with SO_REUSEPORT, the kernel handing each new
+ * connection to one of them. On two cores, a SQLite fleet's findings pages went from 1,968–2,312
+ * to 2,882–3,806 requests/s with one more thread (docs/benchmarks.md). The main thread keeps the
+ * job queue, the notifier and the scheduler; threads reach them through ThreadRpc.
  *
  * Each thread's own caches (tokens, live image counts) are those of a node of its own, with one
  * exception: a revoked token is forgotten by every thread before the revoke answers.
