@@ -132,11 +132,13 @@ export class RegistryAuth {
       maxBytes: TOKEN_BODY_LIMIT,
       what: 'token',
     });
-    let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
+    let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown } = {};
     try {
-      parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
+      const value: unknown = JSON.parse(body.toString('utf8'));
+      // `null`, a number or a list is JSON too, and names no token
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) parsed = value as typeof parsed;
     } catch {
-      parsed = {};
+      // not JSON: no token, said below
     }
     const token =
       typeof parsed.token === 'string' && parsed.token !== ''

@@ -422,17 +422,21 @@ describe('bearer token flow', () => {
     expect(`${error.message}${JSON.stringify(error.context)}`).not.toContain('hunter2');
   });
 
-  it('rejects a token answer without a token', async () => {
-    const auth = await serve((_req, res) => res.writeHead(200).end('{"nope":true}'));
-    const host = await serve((_req, res) =>
-      res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${auth}/t"` }).end(),
-    );
-    const error = await failure(new RegistryClient(host, options()).getManifest('a', 'latest'));
-    expect(error).toMatchObject({
-      code: 'VIGIL_REGISTRY_PROTOCOL',
-      message: expect.stringContaining('without a token'),
-    });
-  });
+  // JSON that is not an object (a fuzz counterexample: `null` was read as an object and threw a TypeError)
+  it.each(['{"nope":true}', 'null', '42', '"token"', '["t"]', ''])(
+    'rejects a token answer without a token: %j',
+    async (body) => {
+      const auth = await serve((_req, res) => res.writeHead(200).end(body));
+      const host = await serve((_req, res) =>
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${auth}/t"` }).end(),
+      );
+      const error = await failure(new RegistryClient(host, options()).getManifest('a', 'latest'));
+      expect(error).toMatchObject({
+        code: 'VIGIL_REGISTRY_PROTOCOL',
+        message: expect.stringContaining('without a token'),
+      });
+    },
+  );
 });
 
 describe('listing', () => {
