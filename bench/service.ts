@@ -278,9 +278,11 @@ async function runDialect(dialect: string): Promise<DialectResult> {
 
     const summary = await store.summary();
     const { token } = await issueToken(store, { name: 'bench', role: 'viewer' }, new Date());
-    const listening = { host: '127.0.0.1', port: 0, ...(threads !== undefined && { reusePort: true }) };
-    const address = await app.listen(listening);
-    await threads?.start(app, apiThreads - 1, { database: url, ...storeOptions }, {});
+    const listen = { host: '127.0.0.1', port: 0 };
+    const address =
+      threads === undefined
+        ? await app.listen(listen)
+        : await threads.start(app, listen, apiThreads - 1, { database: url, ...storeOptions }, {});
     log(`${dialect}: API in ${apiThreads} thread(s)`);
     const load: LoadResult[] = [];
     for (const path of [

@@ -191,11 +191,10 @@ describe.each(dialects)('the API in two threads on $name', (dialect) => {
 describe('ApiThreads', () => {
   it('a thread that cannot start fails the start with its error, and stops the rest', async () => {
     const app = Fastify();
-    const listening = { host: '127.0.0.1', port: 0, reusePort: true };
-    await app.listen(listening);
     try {
       const threads = new ApiThreads();
-      await expect(threads.start(app, 2, { database: 'mysql://db.test/vigil' }, {})).rejects.toThrow(
+      const listen = { host: '127.0.0.1', port: 0 };
+      await expect(threads.start(app, listen, 2, { database: 'mysql://db.test/vigil' }, {})).rejects.toThrow(
         /database URL must be/,
       );
       expect(await threads.requestsPerThread()).toEqual([0]);

@@ -79,16 +79,21 @@ export class ApiThreads {
   }
 
   /**
-   * Starts `count` threads on the port `app` (the main thread's API, created with `link()`) listens
-   * on, which it must have bound with `reusePort: true`. Resolves once every thread listens; if one
-   * fails to start, the others are stopped and the error is thrown.
+   * Listens `app` (the main thread's API, created with `link()`) on `listen` with SO_REUSEPORT, then
+   * starts `count` threads on the port it got. Resolves with `app`'s address once every thread
+   * listens; if one fails to start, the others are stopped and the error is thrown (`app` stays
+   * listening: close it).
    */
   async start(
     app: FastifyInstance,
+    listen: { readonly host: string; readonly port: number },
     count: number,
     config: Omit<ApiThreadConfig, 'port' | 'host' | 'offers'>,
     main: MainThreadServices,
-  ): Promise<void> {
+  ): Promise<string> {
+    // Fastify's types do not name reusePort (Node 23.1+), and pass it to listen()
+    const reusing = { ...listen, reusePort: true };
+    const url = await app.listen(reusing);
     const address = app.server.address();
     if (typeof address !== 'object' || address === null) throw new Error('the main API does not listen on a TCP port');
     const full: ApiThreadConfig = {
@@ -144,6 +149,7 @@ export class ApiThreads {
       await this.stop();
       throw failure.reason;
     }
+    return url;
   }
 
   /** every thread stops listening, answers what it has in flight and closes its store */

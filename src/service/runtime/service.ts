@@ -153,23 +153,26 @@ export async function startService(options: ServeOptions): Promise<Service> {
   if (options.hookSecret !== undefined) registerPushHooks(app, { accept: acceptPush, secret: options.hookSecret });
   let scheduler: Scheduler | undefined;
   try {
-    // with API threads, each binds the port with SO_REUSEPORT (Fastify's types do not name it)
-    const listening = { host: options.host, port: options.port, ...(threads !== undefined && { reusePort: true }) };
-    await app.listen(listening);
-    await threads?.start(
-      app,
-      apiThreads - 1,
-      {
-        database: options.database,
-        ...(options.schema !== undefined && { schema: options.schema }),
-        vulnDbPath: options.vulnDbPath,
-        staleAfterMs: options.staleAfterMs,
-        ...(options.secretKey !== undefined && { secretKey: options.secretKey }),
-        ...(options.hookSecret !== undefined && { hookSecret: options.hookSecret }),
-        ...(ctx.logger !== undefined && { logLevel: ctx.logger.level }),
-      },
-      { enqueue: (job) => queue.enqueue(job), replay: (id) => runtime.notifier.replay(id), acceptPush },
-    );
+    const listen = { host: options.host, port: options.port };
+    if (threads === undefined) {
+      await app.listen(listen);
+    } else {
+      await threads.start(
+        app,
+        listen,
+        apiThreads - 1,
+        {
+          database: options.database,
+          ...(options.schema !== undefined && { schema: options.schema }),
+          vulnDbPath: options.vulnDbPath,
+          staleAfterMs: options.staleAfterMs,
+          ...(options.secretKey !== undefined && { secretKey: options.secretKey }),
+          ...(options.hookSecret !== undefined && { hookSecret: options.hookSecret }),
+          ...(ctx.logger !== undefined && { logLevel: ctx.logger.level }),
+        },
+        { enqueue: (job) => queue.enqueue(job), replay: (id) => runtime.notifier.replay(id), acceptPush },
+      );
+    }
     if (options.workers > 0) await queue.start(options.workers);
     if (options.scheduler) {
       scheduler = createScheduler(ctx, {

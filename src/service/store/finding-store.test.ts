@@ -160,45 +160,31 @@ describe.each(dialects)('findings lifecycle on $name', (dialect) => {
         for (const f of page) expect(byId.get(f.id)?.lastSeen).toEqual(f.lastSeen);
         return Object.fromEntries(page.map((f) => [f.vulnerabilityId, `${f.state} ${f.lastSeen.getTime()}`]));
       };
-      // C was resolved at 2: last seen at 1; A and B (suppressed) were found at 3
-      expect(await seen()).toEqual({
-        [A.id]: `open ${at(3).getTime()}`,
-        [B.id]: `suppressed ${at(3).getTime()}`,
-        [C.id]: `resolved ${at(1).getTime()}`,
+      // what seen() reads when A, B and C are in these states, last seen at these minutes
+      type Sighting = [state: string, minute: number];
+      const sightings = (...[a, b, c]: [Sighting, Sighting, Sighting]) => ({
+        [A.id]: `${a[0]} ${at(a[1]).getTime()}`,
+        [B.id]: `${b[0]} ${at(b[1]).getTime()}`,
+        [C.id]: `${c[0]} ${at(c[1]).getTime()}`,
       });
+      // C was resolved at 2: last seen at 1; A and B (suppressed) were found at 3
+      expect(await seen()).toEqual(sightings(['open', 3], ['suppressed', 3], ['resolved', 1]));
       // archived at 5, after the last match at 3: A and B keep 3, and so they do once revived at 6
       await store.archiveImage(digest, at(5));
-      const archived = `archived ${at(3).getTime()}`;
-      expect(await seen()).toEqual({ [A.id]: archived, [B.id]: archived, [C.id]: `resolved ${at(1).getTime()}` });
+      expect(await seen()).toEqual(sightings(['archived', 3], ['archived', 3], ['resolved', 1]));
       const [image] = await store.getImages(digest);
       await store.upsertImage({ registryId: image?.registryId ?? '', repository: 'app', digest }, at(6));
-      expect(await seen()).toEqual({
-        [A.id]: `open ${at(3).getTime()}`,
-        [B.id]: `suppressed ${at(3).getTime()}`,
-        [C.id]: `resolved ${at(1).getTime()}`,
-      });
+      expect(await seen()).toEqual(sightings(['open', 3], ['suppressed', 3], ['resolved', 1]));
       // the next match finds A only: B is suppressed, so it stays, last seen at 3, not at 7
       await store.applyMatchResult(digest, [A], { complete: true, now: at(7) });
-      expect(await seen()).toEqual({
-        [A.id]: `open ${at(7).getTime()}`,
-        [B.id]: `suppressed ${at(3).getTime()}`,
-        [C.id]: `resolved ${at(1).getTime()}`,
-      });
+      expect(await seen()).toEqual(sightings(['open', 7], ['suppressed', 3], ['resolved', 1]));
       // found again at 8, B follows the matches again; missed on incomplete data at 9, A stays open,
       // last seen at 8, and at 10 (complete) it resolves still last seen at 8
       await store.applyMatchResult(digest, [A, B], { complete: true, now: at(8) });
       await store.applyMatchResult(digest, [B], { complete: false, now: at(9) });
-      expect(await seen()).toEqual({
-        [A.id]: `open ${at(8).getTime()}`,
-        [B.id]: `suppressed ${at(9).getTime()}`,
-        [C.id]: `resolved ${at(1).getTime()}`,
-      });
+      expect(await seen()).toEqual(sightings(['open', 8], ['suppressed', 9], ['resolved', 1]));
       await store.applyMatchResult(digest, [B], { complete: true, now: at(10) });
-      expect(await seen()).toEqual({
-        [A.id]: `resolved ${at(8).getTime()}`,
-        [B.id]: `suppressed ${at(10).getTime()}`,
-        [C.id]: `resolved ${at(1).getTime()}`,
-      });
+      expect(await seen()).toEqual(sightings(['resolved', 8], ['suppressed', 10], ['resolved', 1]));
       // back at 11: reopened, seen at 11
       await store.applyMatchResult(digest, [A, B], { complete: true, now: at(11) });
       expect((await seen())[A.id]).toBe(`open ${at(11).getTime()}`);

@@ -134,34 +134,34 @@ function pageQuery(ctx: StoreContext, values: PageValues): CompiledQuery<PageRow
 
 /** the page query for the shape of `values`, with a Slot for each value it binds */
 function compilePage(ctx: StoreContext, shape: PageValues): CompiledQuery<PageRow> {
-  // every slot stands where a value of the filter goes; the casts only tell Kysely's types so
+  // the same filter with a Slot in the place of every value; the casts only tell Kysely's types so
   const slot = <T>(take: (values: PageValues) => unknown) => new Slot(take) as unknown as T;
-  const filter: PageFilter = {
+  const slots: PageValues = {
     severity: shape.severity?.map((_, at) => slot<number>((v) => v.severity?.[at])),
     state: shape.state?.map((_, at) => slot<FindingState>((v) => v.state?.[at])),
-    fixAvailable: shape.fixAvailable === undefined ? undefined : slot<number>((v) => v.fixAvailable),
-    kev: shape.kev === undefined ? undefined : slot<number>((v) => v.kev),
+    fixAvailable: shape.fixAvailable === undefined ? undefined : slot<0 | 1>((v) => v.fixAvailable),
+    kev: shape.kev === undefined ? undefined : slot<0 | 1>((v) => v.kev),
     digest: shape.digest === undefined ? undefined : slot<string>((v) => v.digest),
     repository: shape.repository === undefined ? undefined : slot<string>((v) => v.repository),
     keyset:
       shape.keyset === undefined ? undefined : [slot<number>((v) => v.keyset?.[0]), slot<number>((v) => v.keyset?.[1])],
+    limit: slot<number>((v) => v.limit),
   };
-  const limit = slot<number>((v) => v.limit);
   // Scoped to a repository's or an image's digests, the page's ids come from findings_digest_page
   // alone (every filter column is in it) and only those rows are read: reading every finding of
   // the repository to sort it cost 0.47 ms against 0.14 ms (20 images, 1,000 findings, SQLite).
-  const scoped = filter.repository !== undefined || filter.digest !== undefined;
+  const scoped = slots.repository !== undefined || slots.digest !== undefined;
   const findings = ctx.db.selectFrom('findings as f');
   return (
     (
       scoped
         ? findings.where('f.id', 'in', (eb) =>
-            pageFilter(eb.selectFrom('findings as f').select('f.id'), filter)
+            pageFilter(eb.selectFrom('findings as f').select('f.id'), slots)
               .orderBy('f.severity_rank')
               .orderBy('f.id')
-              .limit(limit),
+              .limit(slots.limit),
           )
-        : pageFilter(findings, filter).limit(limit)
+        : pageFilter(findings, slots).limit(slots.limit)
     )
       // each row's digest_matches row: its last sighting (last-seen.ts)
       .leftJoin('digest_matches as m', 'm.digest', 'f.digest')
@@ -176,21 +176,10 @@ function compilePage(ctx: StoreContext, shape: PageValues): CompiledQuery<PageRo
   );
 }
 
-/** what pageFilter puts in a query: a page's filter and cursor, as slots */
-interface PageFilter {
-  readonly severity: readonly number[] | undefined;
-  readonly state: readonly FindingState[] | undefined;
-  readonly fixAvailable: number | undefined;
-  readonly kev: number | undefined;
-  readonly digest: string | undefined;
-  readonly repository: string | undefined;
-  readonly keyset: readonly [number, number] | undefined;
-}
-
 type FindingsQuery<O> = SelectQueryBuilder<Database & { f: FindingTable }, 'f', O>;
 
 /** The filter and cursor of a findings page as conditions on `f`. */
-function pageFilter<O>(query: FindingsQuery<O>, filter: PageFilter): FindingsQuery<O> {
+function pageFilter<O>(query: FindingsQuery<O>, filter: PageValues): FindingsQuery<O> {
   let q = query;
   if (filter.severity !== undefined) q = q.where('f.severity_rank', 'in', filter.severity);
   if (filter.state !== undefined) q = q.where('f.state', 'in', filter.state);
