@@ -11,8 +11,8 @@ import {
   digestParam,
   errorResponses,
   eventSchema,
+  findingRowsJson,
   findingSchema,
-  findingsPageJson,
   limitParam,
   parseLimit,
   toEventBody,
@@ -93,9 +93,9 @@ export function findingRoutes(app: FastifyInstance, { store, now }: Deps): void 
         ...(q.repository !== undefined && { repository: q.repository }),
         ...(q.digest !== undefined && { digest: q.digest }),
       };
-      const page = await store.findingsPage(filter, q.cursor, parseLimit(q.limit));
+      const page = await store.findingRows(filter, q.cursor, parseLimit(q.limit));
       // already JSON (the findings' stored JSON copied in), so the schema's serializer is skipped
-      return reply.type('application/json; charset=utf-8').send(findingsPageJson(page));
+      return reply.type('application/json; charset=utf-8').send(findingRowsJson(page));
     },
   );
 

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { toStoredFinding } from '../service/store/finding-store.ts';
 import type { FindingTable } from '../service/store/schema.ts';
 import { aFinding, digestOf } from '../service/store/testing.ts';
-import type { FindingPage, StoredFinding } from '../service/store/types.ts';
-import { findingsPageJson, toFindingBody } from './schemas.ts';
+import type { FindingRow, FindingRowPage } from '../service/store/types.ts';
+import { findingRowsJson, toFindingBody } from './schemas.ts';
 
 const t = (minutes: number) => Date.parse('2026-11-01T10:00:00Z') + minutes * 60_000;
 
@@ -38,32 +38,30 @@ function row(id: number, state: FindingTable['state'], extra: Partial<FindingTab
   } as unknown as FindingTable;
 }
 
-/** what the route's response schema would serialise: the bodies, as JSON */
-const schemaJson = (page: FindingPage) =>
-  JSON.parse(JSON.stringify({ findings: page.findings.map(toFindingBody), ...(page.next && { next: page.next }) }));
+/** what the route's response schema would serialise for the rows' StoredFindings, as JSON */
+const schemaJson = (page: FindingRowPage) =>
+  JSON.parse(
+    JSON.stringify({
+      findings: page.rows.map((r) => toFindingBody(toStoredFinding(r as never))),
+      ...(page.next && { next: page.next }),
+    }),
+  );
 
-describe('findingsPageJson', () => {
-  const fromRows: StoredFinding[] = [
-    toStoredFinding(row(1, 'open') as never),
-    toStoredFinding(row(2, 'resolved', { resolved_at: t(9) }) as never),
-    toStoredFinding(row(3, 'suppressed', { suppress_reason: 'accepted', suppressed_by: 'bob' }) as never),
-    toStoredFinding(
-      row(4, 'suppressed', { suppress_reason: 'r', suppressed_by: 'a', suppressed_until: t(60) }) as never,
-    ),
-  ];
-  // built in memory, not read from a row: no stored JSON to copy
-  const built: StoredFinding = {
-    ...fromRows[0],
-    id: 5,
-    finding: aFinding('CVE-2026-0005'),
-  } as StoredFinding;
+describe('findingRowsJson', () => {
+  const rows = [
+    row(1, 'open'),
+    row(2, 'resolved', { resolved_at: t(9) }),
+    row(3, 'suppressed', { suppress_reason: 'accepted', suppressed_by: 'bob' }),
+    row(4, 'suppressed', { suppress_reason: 'r', suppressed_by: 'a', suppressed_until: t(60) }),
+    // a time outside the years isoTime writes itself, and one with few milliseconds
+    row(5, 'resolved', { first_seen: Date.UTC(10_000, 0, 1), last_seen: t(0) + 7, resolved_at: -1 }),
+  ] as unknown as FindingRow[];
 
   it.each([
-    { name: 'findings read from rows, with a next cursor', page: { findings: fromRows, next: 'WzEsNV0' } },
-    { name: 'a finding built in memory', page: { findings: [built] } },
-    { name: 'an empty page', page: { findings: [] } },
+    { name: 'rows of every state, with a next cursor', page: { rows, next: 'WzEsNV0' } },
+    { name: 'an empty page', page: { rows: [] } },
   ])('writes what the schema serializer writes: $name', ({ page }) => {
-    const json = findingsPageJson(page);
+    const json = findingRowsJson(page);
     expect(JSON.parse(json)).toEqual(schemaJson(page));
   });
 
@@ -72,16 +70,25 @@ describe('findingsPageJson', () => {
     const text = fc.string({ unit: 'binary', maxLength: 40 });
     fc.assert(
       fc.property(
-        fc.record({ id: fc.nat(), vulnerability: text, purl: text, reason: text, by: text, suppressed: fc.boolean() }),
-        ({ id, vulnerability, purl, reason, by, suppressed }) => {
+        fc.record({
+          id: fc.nat(),
+          vulnerability: text,
+          purl: text,
+          reason: text,
+          by: text,
+          suppressed: fc.boolean(),
+          time: fc.integer({ min: -8.64e15, max: 8.64e15 }),
+        }),
+        ({ id, vulnerability, purl, reason, by, suppressed, time }) => {
           const r = row(1, suppressed ? 'suppressed' : 'resolved', {
             id,
             vulnerability_id: vulnerability,
             purl,
+            first_seen: time,
             ...(suppressed ? { suppress_reason: reason, suppressed_by: by } : { resolved_at: t(3) }),
           } as unknown as Partial<FindingTable>);
-          const page = { findings: [toStoredFinding(r as never), toStoredFinding(row(2, 'open') as never)] };
-          expect(JSON.parse(findingsPageJson(page))).toEqual(schemaJson(page));
+          const page = { rows: [r, row(2, 'open')] as unknown as FindingRow[] };
+          expect(JSON.parse(findingRowsJson(page))).toEqual(schemaJson(page));
         },
       ),
       { numRuns: 300 },
@@ -90,7 +97,6 @@ describe('findingsPageJson', () => {
 
   it('copies the stored JSON without parsing it', () => {
     const stored = row(1, 'open');
-    const [finding] = [toStoredFinding(stored as never)];
-    expect(findingsPageJson({ findings: [finding as StoredFinding] })).toContain(`"finding":${stored.finding}}`);
+    expect(findingRowsJson({ rows: [stored as unknown as FindingRow] })).toContain(`"finding":${stored.finding}}`);
   });
 });

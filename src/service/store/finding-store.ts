@@ -14,12 +14,6 @@ export const severityRank = (severity: Severity): number => {
   return rank === -1 ? severities.indexOf('UNKNOWN') : rank;
 };
 
-/**
- * The stored JSON text of a StoredFinding's `finding`, when it came from a row: a findings page
- * copies it into its response instead of parsing it and serialising it again.
- */
-export const findingJson = Symbol('the Finding as stored JSON');
-
 /** the columns a StoredFinding is read from (pages select these, not every column) */
 export const storedFindingColumns = [
   'id',
@@ -41,7 +35,7 @@ export const storedFindingColumns = [
 export function toStoredFinding(
   row: Pick<Selectable<FindingTable>, (typeof storedFindingColumns)[number]>,
 ): StoredFinding {
-  // parsed when first read (a page served as JSON never needs the object), through defineLazy's
+  // parsed when first read (the ECR-style feed reads it; the API's pages write rows), through defineLazy's
   // shared getter: a closure per finding kept each page's rows alive until a full collection
   const stored = defineLazy(
     {
@@ -66,7 +60,6 @@ export function toStoredFinding(
     'finding',
     () => JSON.parse(row.finding) as Finding,
   );
-  Object.defineProperty(stored, findingJson, { value: row.finding });
   return stored as StoredFinding;
 }
 

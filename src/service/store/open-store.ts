@@ -121,6 +121,7 @@ function storeOn(ctx: StoreContext): Store {
     getFinding: (id) => findings.getFinding(ctx, id),
     getFindings: (ids) => findings.getFindings(ctx, ids),
     findingsPage: (filter, cursor, limit) => reports.findingsPage(ctx, filter, cursor, limit),
+    findingRows: (filter, cursor, limit) => reports.findingRows(ctx, filter, cursor, limit),
     summary: () => reports.summary(ctx),
     countsByImage: (digests, state) => reports.countsByImage(ctx, digests, state),
     rollupDaily: (day) => reports.rollupDaily(ctx, day),

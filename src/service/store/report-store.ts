@@ -8,7 +8,7 @@ import { lastSeenSql } from './last-seen.ts';
 import { liveImageCount } from './live-images.ts';
 import { preparedOnPostgres } from './postgres-database.ts';
 import type { Database, FindingState, FindingTable } from './schema.ts';
-import type { FindingFilter, FindingPage, FindingSummary, Image, SeverityCounts } from './types.ts';
+import type { FindingFilter, FindingPage, FindingRowPage, FindingSummary, Image, SeverityCounts } from './types.ts';
 
 const findingStates: readonly FindingState[] = ['open', 'resolved', 'suppressed', 'archived'];
 const MAX_PAGE = 500;
@@ -44,6 +44,17 @@ export async function findingsPage(
   cursor: string | undefined,
   limit: number,
 ): Promise<FindingPage> {
+  const { rows, next } = await findingRows(ctx, filter, cursor, limit);
+  return { findings: rows.map(toStoredFinding), ...(next !== undefined && { next }) };
+}
+
+/** `findingsPage` as the rows it reads */
+export async function findingRows(
+  ctx: StoreContext,
+  filter: FindingFilter,
+  cursor: string | undefined,
+  limit: number,
+): Promise<FindingRowPage> {
   const size = Math.min(Math.max(Math.trunc(limit), 1), MAX_PAGE);
   // a list given twice over names each value once: the shapes, and so the templates, stay few
   const severity = distinct(asList(filter.severity)?.map(severityRank));
@@ -59,11 +70,10 @@ export async function findingsPage(
     limit: fetchLimit(size + 1),
   };
   const { rows } = await ctx.db.executeQuery(pageQuery(ctx, values));
-  const page = rows.slice(0, size);
-  const last = page.at(-1);
+  const last = rows.length > size ? rows[size - 1] : undefined;
   return {
-    findings: page.map(toStoredFinding),
-    ...(rows.length > size && last !== undefined && { next: encodeCursor(last.severity_rank, last.id) }),
+    rows: rows.length > size ? rows.slice(0, size) : rows,
+    ...(last !== undefined && { next: encodeCursor(last.severity_rank, last.id) }),
   };
 }
 

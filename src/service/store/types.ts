@@ -214,6 +214,34 @@ export interface FindingPage {
   readonly next?: string;
 }
 
+/**
+ * A stored finding as its row holds it: times in epoch milliseconds, `finding` as JSON text. What
+ * `findingRows` answers, for writing a page out without building a StoredFinding per row.
+ */
+export interface FindingRow {
+  readonly id: number;
+  readonly digest: string;
+  readonly vulnerability_id: string;
+  readonly purl: string;
+  readonly severity: string;
+  readonly fix_state: string;
+  readonly state: FindingState;
+  readonly first_seen: number;
+  readonly last_seen: number;
+  readonly resolved_at: number | null;
+  readonly suppress_reason: string | null;
+  readonly suppressed_by: string | null;
+  readonly suppressed_until: number | null;
+  readonly finding: string;
+}
+
+/** a findings page as rows (`findingRows`) */
+export interface FindingRowPage {
+  readonly rows: readonly FindingRow[];
+  /** pass back for the next page; absent on the last page */
+  readonly next?: string;
+}
+
 export type SeverityCounts = Record<Severity, number>;
 
 export interface FindingSummary {
@@ -317,6 +345,8 @@ export interface Store {
   /** many findings by id; ids not stored are absent */
   getFindings(ids: readonly number[]): Promise<Map<number, StoredFinding>>;
   findingsPage(filter: FindingFilter, cursor: string | undefined, limit: number): Promise<FindingPage>;
+  /** the same page as its rows: the API writes them out as JSON without a StoredFinding each */
+  findingRows(filter: FindingFilter, cursor: string | undefined, limit: number): Promise<FindingRowPage>;
   summary(): Promise<FindingSummary>;
   /** per-image counts of findings in `state` (default open): the ECR-style per-image summary */
   countsByImage(digests: readonly string[], state?: FindingState): Promise<Map<string, SeverityCounts>>;
