@@ -29,7 +29,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { createApi, issueToken } from '../src/api/index.ts';
 import { matchInventory } from '../src/match/index.ts';
-import { ApiThreads } from '../src/service/runtime/api-threads.ts';
+import { API_CONNECTIONS, ApiThreads } from '../src/service/runtime/api-threads.ts';
 import type { RuntimeContext } from '../src/service/runtime/context.ts';
 import { withDbDelta } from '../src/service/runtime/db-delta.ts';
 import { reevaluate } from '../src/service/runtime/reevaluate.ts';
@@ -239,7 +239,14 @@ async function runDialect(dialect: string): Promise<DialectResult> {
   // the API as `vigil serve` runs it: one thread per core, the bench's store in the main one
   const apiThreads = Number(option('--api-threads') ?? Math.min(availableParallelism(), 4));
   const threads = apiThreads > 1 ? new ApiThreads() : undefined;
-  const app = createApi({ store, secretBox: undefined, ...(threads !== undefined && { threads: threads.link() }) });
+  // on PostgreSQL the main thread's API reads through a store of its own with API_CONNECTIONS, as
+  // in `vigil serve` (service.ts), not through the bench's
+  const apiStore = postgres ? await openStore(url, { ...storeOptions, poolSize: API_CONNECTIONS }) : store;
+  const app = createApi({
+    store: apiStore,
+    secretBox: undefined,
+    ...(threads !== undefined && { threads: threads.link() }),
+  });
   try {
     started = performance.now();
     await storeFleet(store, shape, new Date(), postgres ? 4 : 1);
@@ -282,7 +289,13 @@ async function runDialect(dialect: string): Promise<DialectResult> {
     const address =
       threads === undefined
         ? await app.listen(listen)
-        : await threads.start(app, listen, apiThreads - 1, { database: url, ...storeOptions }, {});
+        : await threads.start(
+            app,
+            listen,
+            apiThreads - 1,
+            { database: url, ...storeOptions, connections: API_CONNECTIONS },
+            {},
+          );
     log(`${dialect}: API in ${apiThreads} thread(s)`);
     const load: LoadResult[] = [];
     for (const path of [
@@ -318,6 +331,7 @@ async function runDialect(dialect: string): Promise<DialectResult> {
   } finally {
     await threads?.stop();
     await app.close();
+    if (apiStore !== store) await apiStore.close();
     vulnDb.close();
     await queries.close();
     await jobs.close();

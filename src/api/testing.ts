@@ -7,6 +7,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pg from 'pg';
 import pino from 'pino';
 import { afterEach, beforeEach } from 'vitest';
+import { API_CONNECTIONS } from '../service/runtime/api-threads.ts';
 import { createSecretBox, type SecretBox } from '../service/secrets.ts';
 import { openStore } from '../service/store/open-store.ts';
 import type { Store, TokenRole } from '../service/store/types.ts';
@@ -119,7 +120,9 @@ export async function openHarness(
   options: Partial<Pick<ApiOptions, 'scanQueue' | 'bodyLimit'>> & { secretBox?: SecretBox | null; now?: Date } = {},
 ): Promise<ApiHarness> {
   const database = await dialect.open();
-  const storeOptions = database.schema === undefined ? {} : { schema: database.schema, poolSize: 4 };
+  // one connection, as each of `vigil serve`'s API threads has (API_CONNECTIONS): a route that
+  // held two at once would hang here
+  const storeOptions = database.schema === undefined ? {} : { schema: database.schema, poolSize: API_CONNECTIONS };
   const store = await openStoreRetrying(database.url, storeOptions);
   const logLines: string[] = [];
   const sink = new Writable({

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { VigilError } from '../core/errors.ts';
 import { makeDirectory } from '../core/make-directory.ts';
+import { API_CONNECTIONS } from '../service/runtime/api-threads.ts';
 import { startService } from '../service/runtime/service.ts';
 import { parseDuration } from '../vulndb/index.ts';
 import { defaultDbPath } from './db.ts';
@@ -22,6 +23,7 @@ interface ServeFlags {
   channels?: string;
   grace: string;
   apiThreads: string;
+  apiConnections: string;
 }
 
 /** "127.0.0.1:8080", "[::1]:8080" or ":8080" (all interfaces) */
@@ -58,6 +60,11 @@ export function serveCommand(): Command {
       'threads answering API requests on the one port, each with its own database connection',
       String(defaultApiThreads()),
     )
+    .option(
+      '--api-connections <n>',
+      'PostgreSQL connections of each API thread (more suit a database far away)',
+      String(API_CONNECTIONS),
+    )
     .option('--no-workers', 'take no scan jobs here (API-only node; `vigil worker` processes scan)')
     .option('--no-scheduler', 'no schedules here (with several nodes, each firing runs on one of them anyway)')
     .option('--db <path>', 'vulnerability database ($VIGIL_DB)', defaultDbPath())
@@ -75,6 +82,13 @@ export function serveCommand(): Command {
         throw new VigilError(
           'VIGIL_USAGE',
           `--api-threads must be a whole number from 1 to 64, not "${flags.apiThreads}"`,
+        );
+      }
+      const apiConnections = Number(flags.apiConnections);
+      if (!Number.isInteger(apiConnections) || apiConnections < 1 || apiConnections > 100) {
+        throw new VigilError(
+          'VIGIL_USAGE',
+          `--api-connections must be a whole number from 1 to 100, not "${flags.apiConnections}"`,
         );
       }
       const staleAfterMs = parseDuration(flags.staleAfter);
@@ -99,6 +113,7 @@ export function serveCommand(): Command {
         workers,
         scheduler: flags.scheduler,
         apiThreads,
+        apiConnections,
       });
       process.stderr.write(`vigil: serving on ${service.url} (${workers} workers, ${apiThreads} API threads)\n`);
       await untilSignal();

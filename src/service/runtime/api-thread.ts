@@ -11,13 +11,10 @@ import type { RequestMetrics } from '../../api/metrics.ts';
 import type { DeliveryRecord } from '../notify/index.ts';
 import { createSecretBox } from '../secrets.ts';
 import { openStore } from '../store/index.ts';
-import type { ApiThreadConfig } from './api-threads.ts';
+import { API_CONNECTIONS, type ApiThreadConfig } from './api-threads.ts';
 import { type PushResult, registerPushHooks } from './push-hooks.ts';
 import { ThreadRpc } from './thread-rpc.ts';
 import { openVulnData } from './vuln-data.ts';
-
-/** PostgreSQL connections per thread: a page's query is short, and fewer busy backends cost less CPU each */
-const THREAD_POOL = 4;
 
 if (parentPort === null) throw new Error('api-thread.ts runs as a worker thread of api-threads.ts');
 const config = workerData as ApiThreadConfig;
@@ -31,7 +28,7 @@ const rpc = new ThreadRpc(parentPort, {
 
 const store = await openStore(config.database, {
   ...(config.schema !== undefined && { schema: config.schema }),
-  poolSize: THREAD_POOL,
+  poolSize: config.connections ?? API_CONNECTIONS,
 });
 const vulnDb = config.vulnDbPath === undefined ? undefined : openVulnData(config.vulnDbPath);
 const app = createApi({

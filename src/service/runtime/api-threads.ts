@@ -23,6 +23,8 @@ export interface ApiThreadConfig {
   readonly hookSecret?: string;
   /** pino level for the thread's request log; absent: silent */
   readonly logLevel?: string;
+  /** PostgreSQL connections of the thread's store (default API_CONNECTIONS) */
+  readonly connections?: number;
   readonly host: string;
   /** the port the main thread's API already listens on, with reusePort */
   readonly port: number;
@@ -39,6 +41,20 @@ export interface MainThreadServices {
   /** the push hooks' work once a push is checked */
   readonly acceptPush?: PushAcceptor;
 }
+
+/**
+ * PostgreSQL connections of each API thread's store, the main thread's included (on PostgreSQL the
+ * main thread's API reads through a store of its own, not the runtime's). One, because a page's
+ * query is short and PostgreSQL's CPU per query grows with the number of its backends busy at
+ * once: on two cores, the API in two threads under 50 concurrent requests, a repository-scoped
+ * findings page cost PostgreSQL 0.55 ms with one connection per thread against 0.75–0.98 ms with
+ * two and 1.2 ms with the main thread's ten, and its p99 went from 60–165 ms to 40–50 ms
+ * (docs/benchmarks.md). Requests wait for their thread's connection in the pool's queue instead,
+ * which costs nothing while the cores are busy anyway. More suit a database far away, where a
+ * round trip is long (`vigil serve --api-connections`). No route holds two connections at once:
+ * the API tests run on one (src/api/testing.ts).
+ */
+export const API_CONNECTIONS = 1;
 
 /** api-thread.ts beside this file, or api-thread.js once built */
 const THREAD_URL = new URL(`./api-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);

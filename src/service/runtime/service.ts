@@ -11,7 +11,7 @@ import { isPostgresUrl } from '../store/postgres-database.ts';
 import { openRuntimeQueries, type RuntimeQueries } from '../store/runtime-queries.ts';
 import { openScanQueueQueries, type ScanQueueQueries } from '../store/scan-queue.ts';
 import type { Store } from '../store/types.ts';
-import { ApiThreads } from './api-threads.ts';
+import { API_CONNECTIONS, ApiThreads } from './api-threads.ts';
 import type { RuntimeContext } from './context.ts';
 import { LiveNotifier } from './live-notifier.ts';
 import { createPgBossQueue } from './pgboss-queue.ts';
@@ -116,6 +116,8 @@ export interface ServeOptions extends RuntimeOptions {
    * with its own store connection (api-threads.ts)
    */
   readonly apiThreads?: number;
+  /** PostgreSQL connections of each API thread's store (default API_CONNECTIONS, api-threads.ts) */
+  readonly apiConnections?: number;
 }
 
 export interface Service {
@@ -140,8 +142,25 @@ export async function startService(options: ServeOptions): Promise<Service> {
   const apiThreads = options.apiThreads ?? 1;
   const threads = apiThreads > 1 ? new ApiThreads((message, err) => ctx.logger?.error({ err }, message)) : undefined;
   const acceptPush = pushAcceptor(ctx, queue);
+  const connections = options.apiConnections ?? API_CONNECTIONS;
+  // on PostgreSQL the main thread's API reads through a store of its own, as each API thread does
+  let apiStore: Store = ctx.store;
+  if (isPostgresUrl(options.database)) {
+    try {
+      apiStore = await openStore(options.database, {
+        ...(options.schema !== undefined && { schema: options.schema }),
+        poolSize: connections,
+      });
+    } catch (err) {
+      await runtime.close(0);
+      throw err;
+    }
+  }
+  const closeApiStore = async () => {
+    if (apiStore !== ctx.store) await apiStore.close();
+  };
   const app = createApi({
-    store: ctx.store,
+    store: apiStore,
     secretBox: ctx.secretBox,
     scanQueue: queue,
     replay: (deliveryId) => runtime.notifier.replay(deliveryId),
@@ -169,6 +188,7 @@ export async function startService(options: ServeOptions): Promise<Service> {
           ...(options.secretKey !== undefined && { secretKey: options.secretKey }),
           ...(options.hookSecret !== undefined && { hookSecret: options.hookSecret }),
           ...(ctx.logger !== undefined && { logLevel: ctx.logger.level }),
+          connections,
         },
         { enqueue: (job) => queue.enqueue(job), replay: (id) => runtime.notifier.replay(id), acceptPush },
       );
@@ -187,6 +207,7 @@ export async function startService(options: ServeOptions): Promise<Service> {
   } catch (err) {
     await threads?.stop();
     await app.close();
+    await closeApiStore();
     await runtime.close(0);
     throw err;
   }
@@ -200,6 +221,7 @@ export async function startService(options: ServeOptions): Promise<Service> {
     url,
     async stop(graceMs = 30_000) {
       await Promise.all([app.close(), threads?.stop()]);
+      await closeApiStore();
       await scheduler?.stop();
       await runtime.close(graceMs);
     },
