@@ -445,7 +445,9 @@ async function ab(url: string, token: string, requests: number, postgres: boolea
 
 /**
  * CPU milliseconds used so far by every process named postgres on this machine (Linux /proc; the
- * server at VIGIL_BENCH_PG is local here). Undefined where /proc cannot tell.
+ * server at VIGIL_BENCH_PG is local here), those that ended included: a backend whose connection
+ * closed during a run (an idle pool connection does after 10 s) is counted in its parent's
+ * children's time once reaped, so the sum never goes back. Undefined where /proc cannot tell.
  */
 function postgresCpuMs(): number | undefined {
   const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
@@ -455,9 +457,10 @@ function postgresCpuMs(): number | undefined {
       if (!/^\d+$/.test(pid)) continue;
       try {
         if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')) continue;
-        // fields after the command's closing parenthesis: utime and stime are the 12th and 13th
+        // fields after the command's closing parenthesis: utime, stime, then the reaped children's
+        // cutime and cstime are the 12th to 15th
         const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-        ticks += Number(fields[11]) + Number(fields[12]);
+        ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
       } catch {
         // the process ended meanwhile
       }
