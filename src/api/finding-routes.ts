@@ -94,8 +94,10 @@ export function findingRoutes(app: FastifyInstance, { store, now }: Deps): void 
         ...(q.digest !== undefined && { digest: q.digest }),
       };
       const page = await store.findingRows(filter, q.cursor, parseLimit(q.limit));
-      // already JSON (the findings' stored JSON copied in), so the schema's serializer is skipped
-      return reply.type('application/json; charset=utf-8').send(findingRowsJson(page));
+      // Already JSON (the findings' stored JSON copied in), so the schema's serializer is skipped;
+      // sent as bytes, encoded once: for a string Fastify measured its UTF-8 length, then the
+      // socket encoded it (together 64 µs of a 50-row page's ~450)
+      return reply.type('application/json; charset=utf-8').send(Buffer.from(findingRowsJson(page)));
     },
   );
 
