@@ -275,10 +275,11 @@ async function runDialect(dialect: string): Promise<DialectResult> {
     const delta = await reevaluate(ctx, changedPackages === undefined ? {} : { changedPackages });
     const deltaRematchSeconds = seconds(started);
     log(`${dialect}: delta re-match of ${delta.images} images in ${deltaRematchSeconds.toFixed(1)} s`);
-    // The full re-match rewrote every open finding (last_seen), leaving a dead version of each row
-    // and no page all-visible. autovacuum would clean that up after such a run; this server has it
-    // off, so the bench does it. Without it a repository page cost PostgreSQL 1.6 ms of CPU, not
-    // 0.7 (heap fetches for every index entry the page's index-only scan reads).
+    // The first match filled findings, and the re-matches updated digest_matches (each image's
+    // last sighting) and resolved the delta's findings, leaving pages not all-visible. autovacuum
+    // would clean that up; this server has it off, so the bench does it. (When a re-match still
+    // rewrote every open finding, a repository page without it cost PostgreSQL 1.6 ms of CPU, not
+    // 0.7: heap fetches for every index entry the page's index-only scan reads.)
     // A checkpoint then writes out what the vacuum dirtied, so that the server's checkpointer does
     // not do it during the API phase, on the cores the load is measured on.
     if (postgres) await analyze(schema as string, 'vacuum analyze', true);
@@ -437,30 +438,28 @@ async function ab(url: string, token: string, requests: number, postgres: boolea
     max: number(/^\s+100%\s+(\d+)/m),
     cpuPerRequest: {
       api: (apiUsage.user + apiUsage.system) / 1000 / requests,
-      postgres: pgBefore === undefined || pgAfter === undefined ? undefined : (pgAfter - pgBefore) / requests,
+      postgres:
+        pgBefore === undefined || pgAfter === undefined ? undefined : postgresCpuBetween(pgBefore, pgAfter) / requests,
       ab: abCpuMs / requests,
     },
   };
 }
 
 /**
- * CPU milliseconds used so far by every process named postgres on this machine (Linux /proc; the
- * server at VIGIL_BENCH_PG is local here), those that ended included: a backend whose connection
- * closed during a run (an idle pool connection does after 10 s) is counted in its parent's
- * children's time once reaped, so the sum never goes back. Undefined where /proc cannot tell.
+ * CPU milliseconds used so far by each process named postgres on this machine (Linux /proc; the
+ * server at VIGIL_BENCH_PG is local here), by pid. Undefined where /proc cannot tell.
  */
-function postgresCpuMs(): number | undefined {
+function postgresCpuMs(): Map<string, number> | undefined {
   const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
-  let ticks = 0;
+  const used = new Map<string, number>();
   try {
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       try {
         if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')) continue;
-        // fields after the command's closing parenthesis: utime, stime, then the reaped children's
-        // cutime and cstime are the 12th to 15th
+        // fields after the command's closing parenthesis: utime and stime are the 12th and 13th
         const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-        ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+        used.set(pid, (Number(fields[11]) + Number(fields[12])) / ticksPerMs);
       } catch {
         // the process ended meanwhile
       }
@@ -468,7 +467,21 @@ function postgresCpuMs(): number | undefined {
   } catch {
     return undefined;
   }
-  return ticks / ticksPerMs;
+  return used;
+}
+
+/**
+ * The CPU PostgreSQL's processes used between two readings: what each process still running used
+ * since the first (all of it, for one started since). A process that ended in between is left out,
+ * as /proc no longer tells how much of its time fell in the window: the backends that end during
+ * a load run are the setup's idle pool connections (pg-pool closes them after 10 s), which used
+ * nothing in it. Counting all of their time (their parent's reaped children's time) once added
+ * the setup's whole first match to one run.
+ */
+function postgresCpuBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let ms = 0;
+  for (const [pid, now] of after) ms += now - (before.get(pid) ?? 0);
+  return ms;
 }
 
 const dialect = option('--dialect');
