@@ -3,7 +3,7 @@ import { isVigilError } from '../../core/errors.ts';
 import { type Severity, severities } from '../../core/types.ts';
 import { scanWindowCutoff } from './report-store.ts';
 import { aFinding, dialects, digestOf, type TestDatabase } from './testing.ts';
-import type { FindingFilter, Store, StoredFinding } from './types.ts';
+import type { FindingFilter, FindingState, Store, StoredFinding } from './types.ts';
 
 const day = (d: string, hour = 12) => new Date(`${d}T${String(hour).padStart(2, '0')}:00:00Z`);
 
@@ -207,12 +207,21 @@ describe.each(dialects)('history, pages and summaries on $name', (dialect) => {
           [{ kev: true }, (f) => f.finding.kev !== undefined],
           [{ kev: false }, (f) => f.finding.kev === undefined],
           [{ state: ['open', 'open', 'resolved', 'open'] }, (f) => f.state === 'open' || f.state === 'resolved'],
+          [{ severity: ['HIGH', 'CRITICAL'] }, (f) => f.severity === 'CRITICAL' || f.severity === 'HIGH'],
+          // a state no finding can have matches nothing, beside one that matches
+          [{ state: ['no-such-state' as FindingState, 'open'] }, (f) => f.state === 'open'],
         ];
         for (const [filter, expected] of cases) {
           const want = all.filter(expected).map((f) => f.id);
           expect(want.length).toBeGreaterThan(0);
           expect((await everyPage(filter, 4)).map((f) => f.id)).toEqual(want);
         }
+      });
+
+      it('answers an empty page for states no finding can have', async () => {
+        await seed();
+        const page = await store.findingsPage({ state: ['no-such-state' as FindingState] }, undefined, 10);
+        expect(page).toEqual({ findings: [] });
       });
 
       it('does not shift a page boundary when findings arrive between pages', async () => {
