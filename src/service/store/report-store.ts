@@ -92,7 +92,7 @@ const fetchLimit = (rows: number): number => FETCH_SIZES.find((size) => size >= 
 const distinct = <T extends string | number>(list: readonly T[] | undefined): readonly T[] | undefined =>
   list === undefined ? undefined : [...new Set(list)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
-/** a findings page's filter as the values its query binds */
+/** a findings page's filter as the values of its query: the enumerated ones written in, the rest bound */
 interface PageValues {
   readonly severity: readonly number[] | undefined;
   readonly state: readonly FindingState[] | undefined;
