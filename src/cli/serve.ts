@@ -8,6 +8,7 @@ import { startService } from '../service/runtime/service.ts';
 import { parseDuration } from '../vulndb/index.ts';
 import { defaultDbPath } from './db.ts';
 import { defaultDataDir } from './paths.ts';
+import { wholeNumber } from './whole-number.ts';
 import { untilSignal } from './worker.ts';
 
 interface ServeFlags {
@@ -73,24 +74,9 @@ export function serveCommand(): Command {
     .addOption(new Option('--grace <duration>', 'how long running scans may finish on shutdown').default('30s'))
     .action(async (flags: ServeFlags) => {
       const listen = parseListen(flags.listen);
-      const workers = flags.workers === false ? 0 : Number(flags.workers);
-      if (!Number.isInteger(workers) || workers < 0) {
-        throw new VigilError('VIGIL_USAGE', `--workers must be a whole number, not "${String(flags.workers)}"`);
-      }
-      const apiThreads = Number(flags.apiThreads);
-      if (!Number.isInteger(apiThreads) || apiThreads < 1 || apiThreads > 64) {
-        throw new VigilError(
-          'VIGIL_USAGE',
-          `--api-threads must be a whole number from 1 to 64, not "${flags.apiThreads}"`,
-        );
-      }
-      const apiConnections = Number(flags.apiConnections);
-      if (!Number.isInteger(apiConnections) || apiConnections < 1 || apiConnections > 100) {
-        throw new VigilError(
-          'VIGIL_USAGE',
-          `--api-connections must be a whole number from 1 to 100, not "${flags.apiConnections}"`,
-        );
-      }
+      const workers = flags.workers === false ? 0 : wholeNumber('--workers', flags.workers, 0);
+      const apiThreads = wholeNumber('--api-threads', flags.apiThreads, 1, 64);
+      const apiConnections = wholeNumber('--api-connections', flags.apiConnections, 1, 100);
       const staleAfterMs = parseDuration(flags.staleAfter);
       const graceMs = parseDuration(flags.grace);
       const hookSecret = process.env.VIGIL_HOOK_SECRET;

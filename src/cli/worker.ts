@@ -5,6 +5,7 @@ import { isPostgresUrl } from '../service/store/postgres-database.ts';
 import { parseDuration } from '../vulndb/index.ts';
 import { defaultDbPath } from './db.ts';
 import { defaultDataDir } from './paths.ts';
+import { wholeNumber } from './whole-number.ts';
 
 /** Resolves on the first SIGINT or SIGTERM; a second one is left to Node (exit at once). */
 export function untilSignal(): Promise<NodeJS.Signals> {
@@ -45,13 +46,7 @@ export function workerCommand(): Command {
       if (!isPostgresUrl(flags.database)) {
         throw new VigilError('VIGIL_USAGE', 'vigil worker takes jobs from PostgreSQL: --database postgres://...');
       }
-      const concurrency = Number(flags.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1) {
-        throw new VigilError(
-          'VIGIL_USAGE',
-          `--concurrency must be a positive whole number, not "${flags.concurrency}"`,
-        );
-      }
+      const concurrency = wholeNumber('--concurrency', flags.concurrency, 1);
       const graceMs = parseDuration(flags.grace);
       const runtime = await openRuntime({
         database: flags.database,
