@@ -29,7 +29,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { createApi, issueToken } from '../src/api/index.ts';
 import { matchInventory } from '../src/match/index.ts';
-import { API_CONNECTIONS, ApiThreads } from '../src/service/runtime/api-threads.ts';
+import { ApiThreads, openApiStore } from '../src/service/runtime/api-threads.ts';
 import type { RuntimeContext } from '../src/service/runtime/context.ts';
 import { withDbDelta } from '../src/service/runtime/db-delta.ts';
 import { reevaluate } from '../src/service/runtime/reevaluate.ts';
@@ -241,7 +241,7 @@ async function runDialect(dialect: string): Promise<DialectResult> {
   const threads = apiThreads > 1 ? new ApiThreads() : undefined;
   // on PostgreSQL the main thread's API reads through a store of its own with API_CONNECTIONS, as
   // in `vigil serve` (service.ts), not through the bench's
-  const apiStore = postgres ? await openStore(url, { ...storeOptions, poolSize: API_CONNECTIONS }) : store;
+  const apiStore = postgres ? await openApiStore(url, { schema }) : store;
   const app = createApi({
     store: apiStore,
     secretBox: undefined,
@@ -290,13 +290,7 @@ async function runDialect(dialect: string): Promise<DialectResult> {
     const address =
       threads === undefined
         ? await app.listen(listen)
-        : await threads.start(
-            app,
-            listen,
-            apiThreads - 1,
-            { database: url, ...storeOptions, connections: API_CONNECTIONS },
-            {},
-          );
+        : await threads.start(app, listen, apiThreads - 1, { database: url, ...storeOptions }, {});
     log(`${dialect}: API in ${apiThreads} thread(s)`);
     const load: LoadResult[] = [];
     for (const path of [

@@ -10,8 +10,7 @@ import { createApi } from '../../api/index.ts';
 import type { RequestMetrics } from '../../api/metrics.ts';
 import type { DeliveryRecord } from '../notify/index.ts';
 import { createSecretBox } from '../secrets.ts';
-import { openStore } from '../store/index.ts';
-import { API_CONNECTIONS, type ApiThreadConfig } from './api-threads.ts';
+import { type ApiThreadConfig, openApiStore } from './api-threads.ts';
 import { type PushResult, registerPushHooks } from './push-hooks.ts';
 import { ThreadRpc } from './thread-rpc.ts';
 import { openVulnData } from './vuln-data.ts';
@@ -26,10 +25,7 @@ const rpc = new ThreadRpc(parentPort, {
   stop: () => stop(),
 });
 
-const store = await openStore(config.database, {
-  ...(config.schema !== undefined && { schema: config.schema }),
-  poolSize: config.connections ?? API_CONNECTIONS,
-});
+const store = await openApiStore(config.database, config);
 const vulnDb = config.vulnDbPath === undefined ? undefined : openVulnData(config.vulnDbPath);
 const app = createApi({
   store,

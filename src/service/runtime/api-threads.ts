@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiThreadLink } from '../../api/index.ts';
 import { RequestMetrics, type SeriesSnapshot } from '../../api/metrics.ts';
 import type { DeliveryRecord } from '../notify/index.ts';
+import { openStore } from '../store/index.ts';
+import type { Store } from '../store/types.ts';
 import type { PushAcceptor } from './push-hooks.ts';
 import type { ScanJob } from './queue.ts';
 import { ThreadRpc } from './thread-rpc.ts';
@@ -55,6 +57,17 @@ export interface MainThreadServices {
  * the API tests run on one (src/api/testing.ts).
  */
 export const API_CONNECTIONS = 1;
+
+/** The store an API thread reads through: its own, with `connections` (on PostgreSQL). */
+export function openApiStore(
+  database: string,
+  options: { readonly schema?: string | undefined; readonly connections?: number | undefined } = {},
+): Promise<Store> {
+  return openStore(database, {
+    ...(options.schema !== undefined && { schema: options.schema }),
+    poolSize: options.connections ?? API_CONNECTIONS,
+  });
+}
 
 /** api-thread.ts beside this file, or api-thread.js once built */
 const THREAD_URL = new URL(`./api-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);

@@ -11,7 +11,7 @@ import { isPostgresUrl } from '../store/postgres-database.ts';
 import { openRuntimeQueries, type RuntimeQueries } from '../store/runtime-queries.ts';
 import { openScanQueueQueries, type ScanQueueQueries } from '../store/scan-queue.ts';
 import type { Store } from '../store/types.ts';
-import { API_CONNECTIONS, ApiThreads } from './api-threads.ts';
+import { API_CONNECTIONS, ApiThreads, openApiStore } from './api-threads.ts';
 import type { RuntimeContext } from './context.ts';
 import { LiveNotifier } from './live-notifier.ts';
 import { createPgBossQueue } from './pgboss-queue.ts';
@@ -147,10 +147,7 @@ export async function startService(options: ServeOptions): Promise<Service> {
   let apiStore: Store = ctx.store;
   if (isPostgresUrl(options.database)) {
     try {
-      apiStore = await openStore(options.database, {
-        ...(options.schema !== undefined && { schema: options.schema }),
-        poolSize: connections,
-      });
+      apiStore = await openApiStore(options.database, { schema: options.schema, connections });
     } catch (err) {
       await runtime.close(0);
       throw err;
