@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import type { FastifyInstance } from 'fastify';
 import { VigilError } from '../core/errors.ts';
+import { checkConfig, type RegistryReference, registryOfReference } from '../service/store/index.ts';
 import type { ScanConfigInput, Store } from '../service/store/types.ts';
 import { notFound } from './errors.ts';
 import { configSchema, errorResponses, toConfigBody, uuidParam } from './schemas.ts';
@@ -47,6 +48,38 @@ function checkSchedule(input: Partial<ScanConfigInput>): void {
   }
 }
 
+/**
+ * A config whose registry is not configured would be stored and then never scanned, and pushes to
+ * it ignored: refused, saying how to add the registry (an admin's step, as registries hold
+ * credentials and name where Vigil connects). Callers run the store's `checkConfig` first, which
+ * says what a config lacks.
+ */
+export async function requireRegistry(store: Store, reference: RegistryReference): Promise<void> {
+  const { registryId, registryUrl, registry, region } = reference;
+  const named =
+    registryId !== undefined
+      ? `registry id ${registryId}`
+      : registryUrl !== undefined
+        ? `registry URL ${registryUrl}`
+        : registry !== undefined && region !== undefined
+          ? `ECR registry ${registry} in ${region}`
+          : undefined;
+  if (named === undefined || registryOfReference(await store.listRegistries(), reference) !== undefined) return;
+  throw new VigilError(
+    'VIGIL_USAGE',
+    `${named} is not a configured registry: an admin adds it first with POST /api/v1/registries (name, url, kind${
+      registryUrl === undefined && registryId === undefined ? ' "ecr", region and awsAccountId' : ''
+    })`,
+  );
+}
+
+const referenceOf = (c: RegistryReference): RegistryReference => ({
+  ...(c.registryId !== undefined && { registryId: c.registryId }),
+  ...(c.registryUrl !== undefined && { registryUrl: c.registryUrl }),
+  ...(c.registry !== undefined && { registry: c.registry }),
+  ...(c.region !== undefined && { region: c.region }),
+});
+
 export function configRoutes(app: FastifyInstance, { store, now }: Deps): void {
   app.get(
     '/api/v1/configs',
@@ -69,6 +102,8 @@ export function configRoutes(app: FastifyInstance, { store, now }: Deps): void {
     },
     async (request, reply) => {
       checkSchedule(request.body);
+      checkConfig(request.body);
+      await requireRegistry(store, request.body);
       const config = await store.createConfig(request.body, now());
       return reply.code(201).header('location', `/api/v1/configs/${config.id}`).send(toConfigBody(config));
     },
@@ -102,6 +137,10 @@ export function configRoutes(app: FastifyInstance, { store, now }: Deps): void {
       const current = await store.getConfig(request.params.id);
       if (current === undefined) throw notFound(`scan config ${request.params.id}`);
       checkSchedule({ schedule: current.schedule, timeZone: current.timeZone, ...request.body });
+      const body = request.body;
+      if (['registryId', 'registryUrl', 'registry', 'region'].some((key) => key in body)) {
+        await requireRegistry(store, { ...referenceOf(current), ...body });
+      }
       const config = await store.updateConfig(request.params.id, request.body);
       if (config === undefined) throw notFound(`scan config ${request.params.id}`);
       return toConfigBody(config);

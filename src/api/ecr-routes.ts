@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { severities } from '../core/types.ts';
-import { toEcrConfig } from '../service/store/index.ts';
+import { checkConfig, toEcrConfig } from '../service/store/index.ts';
 import type { ScanConfig, Store } from '../service/store/types.ts';
 import { type AtomEntry, renderAtom, safeLink } from './atom.ts';
+import { requireRegistry } from './config-routes.ts';
 import { notFound } from './errors.ts';
 import { errorResponses, uuidParam } from './schemas.ts';
 
@@ -71,17 +72,20 @@ export function ecrRoutes(app: FastifyInstance, { store, now }: Deps): void {
     },
     async (request, reply) => {
       const b = request.body;
-      const config = await store.createConfig(
-        {
-          ...(b.region !== undefined && { region: b.region }),
-          ...(b.registry !== undefined && { registry: b.registry }),
-          ...(b.registry_url !== undefined && { registryUrl: b.registry_url }),
-          repository: b.repository,
-          // the original scanned every tag for an absent or empty list alike
-          tags: b.tags === undefined || b.tags === null || b.tags.length === 0 ? null : b.tags,
-        },
-        now(),
-      );
+      const reference = {
+        ...(b.region !== undefined && { region: b.region }),
+        ...(b.registry !== undefined && { registry: b.registry }),
+        ...(b.registry_url !== undefined && { registryUrl: b.registry_url }),
+      };
+      const input = {
+        ...reference,
+        repository: b.repository,
+        // the original scanned every tag for an absent or empty list alike
+        tags: b.tags === undefined || b.tags === null || b.tags.length === 0 ? null : b.tags,
+      };
+      checkConfig(input);
+      await requireRegistry(store, reference);
+      const config = await store.createConfig(input, now());
       return reply
         .code(201)
         .header('location', `/api/v1/configs/${config.id}`)

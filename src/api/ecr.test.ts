@@ -103,6 +103,7 @@ describe.each(apiDialects)('ECR continuous-scan API on $name', (dialect) => {
 
   it('lists tags as null when none were given, and registry_url configs with their URL', async () => {
     await post(centosConfig);
+    await h.store.createRegistry({ name: 'local', url: 'https://registry.example:5000', kind: 'oci' }, new Date());
     await post({ registry_url: 'https://registry.example:5000', repository: 'team/app', tags: [] });
     const listed = JSON.parse((await h.app.inject({ url: '/configs', headers: h.auth('viewer') })).body);
     expect(listed.map((c: { tags: unknown }) => c.tags)).toEqual([null, null]);
@@ -119,6 +120,11 @@ describe.each(apiDialects)('ECR continuous-scan API on $name', (dialect) => {
     [{ ...ubuntuConfig, extra: 1 }, /must NOT have additional properties/],
     [{ ...ubuntuConfig, tags: '16.04' }, /tags must be array/],
     [{ ...ubuntuConfig, registry: 123456789012 }, /registry must be string/],
+    [
+      { ...ubuntuConfig, registry: '210987654321' },
+      /ECR registry 210987654321 in us-west-2 is not a configured registry/,
+    ],
+    [{ registry_url: 'https://elsewhere.example', repository: 'x' }, /registry URL https:\/\/elsewhere.example is not/],
   ])('refuses a bad config %j with 400 and writes nothing', async (body, message) => {
     const res = await post(body);
     expect(res.statusCode).toBe(400);

@@ -119,6 +119,7 @@ describe.each(apiDialects)('/api/v1 on $name', (dialect) => {
 
   describe('configs', () => {
     it('round-trips the full shape with a daily UTC default', async () => {
+      await h.store.createRegistry({ name: 'r', url: 'https://r.example/', kind: 'oci' }, FIXED_NOW);
       const created = await as('operator', 'POST', '/api/v1/configs', {
         registryUrl: 'https://r.example',
         repositoryPattern: 'team/**',
@@ -140,6 +141,43 @@ describe.each(apiDialects)('/api/v1 on $name', (dialect) => {
       expect((await as('viewer', 'GET', `/api/v1/configs/${id}`)).json()).toEqual(patched.json());
       expect((await as('operator', 'DELETE', `/api/v1/configs/${id}`)).statusCode).toBe(204);
       expect((await as('viewer', 'GET', `/api/v1/configs/${id}`)).statusCode).toBe(404);
+    });
+
+    it('refuses a config whose registry is not configured, saying how to add it, and writes nothing', async () => {
+      const ecr = { region: 'us-west-2', registry: '123456789012', repository: 'a' };
+      for (const body of [{ registryUrl: 'https://unknown.example', repository: 'a' }, ecr]) {
+        const res = await as('operator', 'POST', '/api/v1/configs', body);
+        expect(res.statusCode).toBe(400);
+        expect(res.json().error).toMatchObject({
+          code: 'VIGIL_USAGE',
+          message: expect.stringMatching(
+            /is not a configured registry: an admin adds it first with POST \/api\/v1\/registries/,
+          ),
+        });
+      }
+      expect(await h.store.listConfigs()).toEqual([]);
+      // an ECR registry of the account in another region is not this one
+      await h.store.createRegistry(
+        {
+          name: 'ecr',
+          url: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+          kind: 'ecr',
+          region: 'eu-west-1',
+          awsAccountId: '123456789012',
+        },
+        FIXED_NOW,
+      );
+      expect((await as('operator', 'POST', '/api/v1/configs', ecr)).statusCode).toBe(400);
+      const created = await as('operator', 'POST', '/api/v1/configs', { ...ecr, region: 'eu-west-1' });
+      expect(created.statusCode).toBe(201);
+      // a PATCH moving the config to an unknown registry is refused and changes nothing
+      const id = created.json().id;
+      const moved = await as('operator', 'PATCH', `/api/v1/configs/${id}`, { registryUrl: 'https://unknown.example' });
+      expect(moved.statusCode).toBe(400);
+      expect(moved.json().error.message).toContain('registry URL https://unknown.example is not a configured registry');
+      expect((await as('viewer', 'GET', `/api/v1/configs/${id}`)).json()).toEqual(created.json());
+      // a PATCH that leaves the registry alone needs no lookup to pass
+      expect((await as('operator', 'PATCH', `/api/v1/configs/${id}`, { owner: 'payments' })).statusCode).toBe(200);
     });
 
     it.each([

@@ -1,5 +1,6 @@
 import { isVigilError, VigilError } from '../../core/errors.ts';
 import { globToRegExp } from '../notify/filter.ts';
+import { registryOfReference } from '../store/index.ts';
 import type { Registry, ScanConfig } from '../store/types.ts';
 import type { RuntimeContext } from './context.ts';
 import { discoverEcr, type LoadEcr } from './ecr-discovery.ts';
@@ -17,22 +18,9 @@ export interface DiscoveryResult {
   readonly archived: number;
 }
 
-/** The registry a config reads: by id, else by URL, else the ECR account and region. */
+/** The registry a config reads (registryOfReference); a usage error when none is configured. */
 export async function registryOfConfig(ctx: RuntimeContext, config: ScanConfig): Promise<Registry> {
-  if (config.registryId !== undefined) {
-    const registry = await ctx.store.getRegistry(config.registryId);
-    if (registry !== undefined) return registry;
-  }
-  const registries = await ctx.store.listRegistries();
-  const found =
-    config.registryUrl !== undefined
-      ? registries.find((r) => sameUrl(r.url, config.registryUrl as string))
-      : registries.find(
-          (r) =>
-            r.kind === 'ecr' &&
-            r.awsAccountId === config.registry &&
-            (config.region === undefined || r.region === config.region),
-        );
+  const found = registryOfReference(await ctx.store.listRegistries(), config);
   if (found === undefined) {
     throw new VigilError('VIGIL_USAGE', `scan config ${config.id} names a registry that is not configured`, {
       configId: config.id,
@@ -40,8 +28,6 @@ export async function registryOfConfig(ctx: RuntimeContext, config: ScanConfig):
   }
   return found;
 }
-
-const sameUrl = (a: string, b: string) => a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();
 
 /** A tag filter is a glob (`v*`) or, between slashes, a regular expression (`/^v\d+$/`). */
 export function tagMatcher(config: ScanConfig): (tag: string) => boolean {

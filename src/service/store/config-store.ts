@@ -112,7 +112,7 @@ export async function deleteRegistry(ctx: StoreContext, id: string): Promise<boo
  * A config names what to watch either the ECR way (region + registry account id) or by registry
  * URL, and one repository or a pattern; anything else could never be scanned.
  */
-function checkConfig(input: ScanConfigInput): void {
+export function checkConfig(input: ScanConfigInput): void {
   const ecr = input.region !== undefined || input.registry !== undefined;
   if (ecr && (input.region === undefined || input.registry === undefined)) {
     throw new VigilError('VIGIL_USAGE', 'an ECR scan config needs both region and registry', {});
@@ -254,3 +254,29 @@ export async function deleteConfig(ctx: StoreContext, id: string, now: Date): Pr
   );
   return result.numUpdatedRows > 0n;
 }
+
+/** what names a config's registry: its id, else its URL, else the ECR account and region */
+export type RegistryReference = Pick<ScanConfigInput, 'registryId' | 'registryUrl' | 'registry' | 'region'>;
+
+/**
+ * The registry a config reads, among `registries`: by id, else by URL (case and trailing slashes
+ * aside), else the `ecr` registry of the account, in the region when one is named.
+ */
+export function registryOfReference(
+  registries: readonly Registry[],
+  reference: RegistryReference,
+): Registry | undefined {
+  const byId = reference.registryId === undefined ? undefined : registries.find((r) => r.id === reference.registryId);
+  if (byId !== undefined) return byId;
+  const url = reference.registryUrl;
+  if (url !== undefined) return registries.find((r) => sameUrl(r.url, url));
+  if (reference.registry === undefined) return undefined;
+  return registries.find(
+    (r) =>
+      r.kind === 'ecr' &&
+      r.awsAccountId === reference.registry &&
+      (reference.region === undefined || r.region === reference.region),
+  );
+}
+
+const sameUrl = (a: string, b: string) => a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();
