@@ -1,6 +1,7 @@
 /**
  * Discovery against a real docker-registry: catalog and pattern, tag filters, tag → digest, one
- * queued scan per new digest, moved tags kept as history, deleted manifests archived.
+ * queued scan per new digest, moved tags kept as history, deleted manifests archived, and a config
+ * added while the scheduler runs discovered at once.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { parseImageRef } from '../src/image/index.ts';
 import { pushOciLayout } from '../src/image/registry/index.ts';
 import { discover, tagMatcher } from '../src/service/runtime/discovery.ts';
+import { createScheduler } from '../src/service/runtime/scheduler.ts';
 import { createSqliteQueue } from '../src/service/runtime/sqlite-queue.ts';
 import { openRuntimeHarness, type RuntimeHarness, T0 } from '../src/service/runtime/testing.ts';
 import { dialects, type TestDatabase } from '../src/service/store/testing.ts';
@@ -117,6 +119,31 @@ describe.each(dialects)('discovery on $name', (dialect) => {
     expect(await discover(harness.ctx, config, queue)).toMatchObject({ queued: 0, archived: 1 });
     expect((await database.store.getImages(app1))[0]?.archivedAt).toEqual(T0);
     expect(await database.store.listEvents({ type: 'finding.resolved' })).toEqual([]);
+  });
+
+  run('a config added while the scheduler runs is discovered at the next refresh, not at its schedule', async () => {
+    const prefix = `n${dialect.name}`;
+    const before = await database.store.createConfig({ registryId: registryRow.id, repository: `${prefix}/old` }, T0);
+    await push(`${prefix}/old`, '1.0');
+    const scheduler = createScheduler(harness.ctx, {
+      queue: createSqliteQueue(harness.ctx),
+      configRefreshMs: 3_600_000,
+    });
+    try {
+      await scheduler.start();
+      const digest = await push(`${prefix}/new`, '1.0');
+      const added = await database.store.createConfig({ registryId: registryRow.id, repository: `${prefix}/new` }, T0);
+      await scheduler.syncConfigs();
+      // a second sync does not discover it again
+      await scheduler.syncConfigs();
+      await scheduler.stop();
+      const queued = await database.store.listScans({ status: 'queued' });
+      expect(queued.map((s) => [s.configId, s.digest])).toEqual([[added.id, digest]]);
+      // the config known at start waits for its schedule
+      expect(queued.some((s) => s.configId === before.id)).toBe(false);
+    } finally {
+      await scheduler.stop();
+    }
   });
 
   run('a repository gone from the registry has its images archived', async () => {

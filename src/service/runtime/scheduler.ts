@@ -50,7 +50,11 @@ export interface Scheduler {
   fire(name: string): Promise<void>;
   /** stops every schedule and waits for the tasks that are running */
   stop(): Promise<void>;
-  /** (re)reads the scan configs: a schedule per live config, with its own time zone */
+  /**
+   * (re)reads the scan configs: a schedule per live config, with its own time zone. After the first
+   * sync since start, a config it had not seen is discovered at once; the call returns when that is
+   * done.
+   */
   syncConfigs(): Promise<void>;
   entries(): ScheduleEntry[];
   /** runs one task now, as its schedule would (what `trigger` buttons and tests use) */
@@ -59,7 +63,7 @@ export interface Scheduler {
 
 /**
  * croner schedules for the service's periodic work: discovery per scan config (its cron and time
- * zone, default daily), `db update` with a delta re-match, the daily full re-match, the scan-age
+ * zone, default daily; and once when a config added while running is first seen), `db update` with a delta re-match, the daily full re-match, the scan-age
  * check and the daily history rollup. A task never overlaps itself (croner's `protect`), runs on
  * one node when several share the database (a claimed slot per task and minute), and a failing
  * task is logged and tried again at its next time.
@@ -70,6 +74,8 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
   const running = new Set<Promise<unknown>>();
   let refresh: NodeJS.Timeout | undefined;
   let started = false;
+  /** the configs of the first sync after start wait for their schedule; any seen later is new */
+  let synced = false;
 
   const owner = `${hostname()}:${process.pid}`;
 
@@ -151,6 +157,7 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
 
     async stop() {
       started = false;
+      synced = false;
       clearInterval(refresh);
       for (const entry of tasks.values()) entry.cron?.stop();
       tasks.clear();
@@ -166,6 +173,7 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
           tasks.delete(name);
         }
       }
+      const added: string[] = [];
       for (const config of configs) {
         const name = `discover:${config.id}`;
         const current = tasks.get(name);
@@ -173,7 +181,14 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
           continue;
         current?.cron?.stop();
         add(name, config.schedule, config.timeZone, configTask(config));
+        if (current === undefined) added.push(name);
       }
+      const first = !synced;
+      if (started) synced = true;
+      // A config added since the last sync is discovered now, not first at its schedule (a day
+      // away by default): whoever added it expects its images within a minute. Claimed like a
+      // firing, so with several nodes one runs it; execute logs a failure.
+      if (started && !first) await Promise.all(added.map((name) => fire(name)));
     },
 
     entries() {
