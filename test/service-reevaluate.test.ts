@@ -3,15 +3,20 @@
  * the daily full re-match touches every image and moves last_scanned, incomplete data resolves
  * nothing, and the scan-age check tells once per image per lapse. Both dialects.
  */
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OsvRecord } from '../src/core/osv.ts';
 import type { Inventory } from '../src/core/types.ts';
 import { extractors } from '../src/extract/registry.ts';
 import { extractorsKey } from '../src/scan/extractor-key.ts';
 import { runDbUpdate } from '../src/service/runtime/db-update-job.ts';
+import { createDbWatch, type DbWatch } from '../src/service/runtime/db-watch.ts';
 import { redispatchRematches, reevaluate } from '../src/service/runtime/reevaluate.ts';
 import { queueReindex } from '../src/service/runtime/reindex.ts';
 import { checkScanAge } from '../src/service/runtime/scan-age.ts';
+import { createScheduler } from '../src/service/runtime/scheduler.ts';
 import { createSqliteQueue } from '../src/service/runtime/sqlite-queue.ts';
 import { npmAdvisory, openRuntimeHarness, type RuntimeHarness, T0 } from '../src/service/runtime/testing.ts';
 import { dialects, digestOf, executeRaw, type TestDatabase } from '../src/service/store/testing.ts';
@@ -59,9 +64,16 @@ describe.each(dialects)('re-evaluation on $name', (dialect) => {
   const run = dialect.skipReason === undefined ? it : it.skip;
   let database: TestDatabase;
   let harness: RuntimeHarness;
+  let dbWatch: DbWatch | undefined;
+  /** the service's watch: one per service, kept across its updates */
+  const watch = () => {
+    dbWatch ??= createDbWatch(harness.ctx, 'test');
+    return dbWatch;
+  };
 
   beforeEach(async () => {
     if (dialect.skipReason !== undefined) return;
+    dbWatch = undefined;
     database = await dialect.open();
     harness = await openRuntimeHarness(database);
     const registry = await database.store.createRegistry({ name: 'r', url: 'https://registry.test', kind: 'oci' }, T0);
@@ -82,7 +94,7 @@ describe.each(dialects)('re-evaluation on $name', (dialect) => {
   });
 
   const update = (records: readonly OsvRecord[]) =>
-    runDbUpdate(harness.ctx, {
+    runDbUpdate(harness.ctx, watch(), {
       sources: [
         inlineSource(
           'osv:npm',
@@ -96,6 +108,60 @@ describe.each(dialects)('re-evaluation on $name', (dialect) => {
       (f) => `${f.vulnerabilityId} ${f.state}`,
     );
   const lastScanned = async (digest: string) => (await database.store.getImages(digest))[0]?.lastScanned?.getTime();
+
+  run(
+    "a DB changed beside the service (db import) is re-matched at the watch's next check, its delta only",
+    async () => {
+      await harness.updateVulnDb([LODASH]);
+      // the first check of a service finds no link: it takes one and leaves the data to the daily re-match
+      expect(await watch().check()).toBeUndefined();
+      expect(await states(images.lodash)).toEqual([]);
+
+      harness.setNow(at(1));
+      await harness.updateVulnDb([LODASH, MINIMIST]);
+      const changed = await watch().check();
+      expect(changed?.changedPackages?.map((k) => `${k.ecosystem} ${k.name}`)).toEqual(['npm minimist']);
+      expect(changed?.rematch).toMatchObject({ images: 1, newFindings: 1, resolvedFindings: 0 });
+      expect(await states(images.minimist)).toEqual(['CVE-2099-1002 open']);
+      // nothing changed since: nothing to do
+      expect(await watch().check()).toBeUndefined();
+
+      // the link is the file re-matched, and nothing else is left beside it
+      const dir = dirname(harness.ctx.vulnDb.path);
+      const kept = readdirSync(dir).filter((name) => name !== 'vuln.db');
+      expect(kept).toHaveLength(1);
+      expect(statSync(join(dir, kept[0] as string)).ino).toBe(statSync(harness.ctx.vulnDb.path).ino);
+    },
+  );
+
+  run('a DB that appears after the first check (none before) is re-matched whole', async () => {
+    expect(await watch().check()).toBeUndefined();
+    await harness.updateVulnDb([LODASH, MINIMIST]);
+    const changed = await watch().check();
+    expect(changed?.changedPackages).toBeUndefined();
+    expect(changed?.rematch).toMatchObject({ images: 3, newFindings: 2 });
+  });
+
+  run('the scheduler checks the DB file on its own: an import beside the service is re-matched', async () => {
+    await harness.updateVulnDb([LODASH]);
+    const scheduler = createScheduler(harness.ctx, {
+      queue: createSqliteQueue(harness.ctx),
+      dbWatch: watch(),
+      dbWatchMs: 20,
+      configRefreshMs: 3_600_000,
+    });
+    try {
+      await scheduler.start();
+      await harness.updateVulnDb([LODASH, MINIMIST]);
+      const deadline = Date.now() + 10_000;
+      while ((await states(images.minimist)).length === 0 && Date.now() < deadline) await delay(20);
+      expect(await states(images.minimist)).toEqual(['CVE-2099-1002 open']);
+      // what the scheduler's first check found was left to the daily re-match
+      expect(await states(images.lodash)).toEqual([]);
+    } finally {
+      await scheduler.stop();
+    }
+  });
 
   run('a DB update re-matches only the images holding a changed package', async () => {
     const first = await update([LODASH]);

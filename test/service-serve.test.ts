@@ -85,7 +85,22 @@ describe('vigil serve on SQLite', () => {
 
     serve = spawn(
       process.execPath,
-      [BIN, 'serve', '--data-dir', work, '--listen', '127.0.0.1:0', '--db', join(work, 'vuln.db'), '--workers', '1'],
+      [
+        BIN,
+        'serve',
+        '--data-dir',
+        work,
+        '--listen',
+        '127.0.0.1:0',
+        '--db',
+        join(work, 'vuln.db'),
+        '--workers',
+        '1',
+        // the file is updated beside the service below, never from the network
+        '--no-db-update',
+        '--db-watch',
+        '1s',
+      ],
       { env: { ...process.env, VIGIL_HOOK_SECRET: HOOK_SECRET }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     serve.stderr?.on('data', (chunk: Buffer) => {
@@ -154,6 +169,29 @@ describe('vigil serve on SQLite', () => {
       scan = (await (await api(`/api/v1/scans/${id}`)).json()) as { status?: string };
     }
     expect(scan.status, stderr).toBe('completed');
+  }, 30_000);
+
+  it('re-matches the stored image when the DB file is updated beside it (a db import)', async () => {
+    const openIds = async () => {
+      const body = (await (await api(`/api/v1/findings?digest=${digest}&state=open`)).json()) as {
+        findings: Array<{ vulnerabilityId: string }>;
+      };
+      return body.findings.map((f) => f.vulnerabilityId).sort();
+    };
+    expect(await openIds()).toEqual(['CVE-2099-7']);
+    await updateDatabase({
+      dbPath: join(work, 'vuln.db'),
+      sources: [
+        inlineSource('osv:npm', [
+          { kind: 'osv', record: npmAdvisory('GHSA-test-l', 'lodash', '4.17.21', 'CVE-2099-7') },
+          { kind: 'osv', record: npmAdvisory('GHSA-test-m', 'lodash', '4.17.22', 'CVE-2099-8') },
+        ]),
+      ],
+      transport: createTransport(),
+    });
+    const deadline = Date.now() + 20_000;
+    while ((await openIds()).length < 2 && Date.now() < deadline) await delay(100);
+    expect(await openIds(), stderr).toEqual(['CVE-2099-7', 'CVE-2099-8']);
   }, 30_000);
 
   it('shuts down on SIGTERM and exits 0', async () => {

@@ -5,7 +5,7 @@ import { VigilError } from '../core/errors.ts';
 import { makeDirectory } from '../core/make-directory.ts';
 import { API_CONNECTIONS } from '../service/runtime/api-threads.ts';
 import { startService } from '../service/runtime/service.ts';
-import { parseDuration } from '../vulndb/index.ts';
+import { parseDuration, selectSources, toUrl } from '../vulndb/index.ts';
 import { defaultDbPath } from './db.ts';
 import { defaultDataDir } from './paths.ts';
 import { wholeNumber } from './whole-number.ts';
@@ -25,6 +25,10 @@ interface ServeFlags {
   grace: string;
   apiThreads: string;
   apiConnections: string;
+  dbSource?: string;
+  dbWatch: string;
+  /** false with --no-db-update */
+  dbUpdate: boolean;
 }
 
 /** "127.0.0.1:8080", "[::1]:8080" or ":8080" (all interfaces) */
@@ -69,6 +73,12 @@ export function serveCommand(): Command {
     .option('--no-workers', 'take no scan jobs here (API-only node; `vigil worker` processes scan)')
     .option('--no-scheduler', 'no schedules here (with several nodes, each firing runs on one of them anyway)')
     .option('--db <path>', 'vulnerability database ($VIGIL_DB)', defaultDbPath())
+    .option(
+      '--db-source <url>',
+      'OSV mirror the scheduled `db update` reads (as `vigil db update --source`: no other feed then)',
+    )
+    .option('--no-db-update', 'no scheduled `db update` (the file is updated from outside; a change is re-matched)')
+    .option('--db-watch <duration>', 'how often to look for a DB file changed from outside, to re-match', '1m')
     .option('--stale-after <duration>', 'data older than this resolves no finding', '3d')
     .option('--channels <file>', 'JSON array of notification channel configs')
     .addOption(new Option('--grace <duration>', 'how long running scans may finish on shutdown').default('30s'))
@@ -79,6 +89,7 @@ export function serveCommand(): Command {
       const apiConnections = wholeNumber('--api-connections', flags.apiConnections, 1, 100);
       const staleAfterMs = parseDuration(flags.staleAfter);
       const graceMs = parseDuration(flags.grace);
+      const dbWatchMs = parseDuration(flags.dbWatch);
       const hookSecret = process.env.VIGIL_HOOK_SECRET;
       if (hookSecret !== undefined && hookSecret.length < 16) {
         throw new VigilError('VIGIL_USAGE', 'VIGIL_HOOK_SECRET must be at least 16 characters');
@@ -98,6 +109,10 @@ export function serveCommand(): Command {
         port: listen.port,
         workers,
         scheduler: flags.scheduler,
+        dbWatchMs,
+        ...(!flags.dbUpdate
+          ? { dbUpdateSources: [] }
+          : flags.dbSource !== undefined && { dbUpdateSources: selectSources({ osvBaseUrl: toUrl(flags.dbSource) }) }),
         apiThreads,
         apiConnections,
       });

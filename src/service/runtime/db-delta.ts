@@ -1,46 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { PackageKey } from '../store/types.ts';
-
-/**
- * The packages a vulnerability DB update touched, found by comparing the file before and after:
- * `updateDatabase` renames a new file over the old one, so a hard link taken before the update
- * keeps the old file's inode readable at no cost. A record counts as changed when it was added,
- * removed, or its `modified` or `withdrawn` differs; its packages are taken from both sides (a
- * withdrawn record is out of the new index but its old packages must be re-matched to resolve).
- * KEV changes reach packages through the records that name the CVE. EPSS and NVD scores move
- * daily for most CVEs and are left to the daily full re-match.
- *
- * The diff runs in SQLite over the two files attached to an in-memory database, so memory stays
- * flat however large the data is.
- */
-export async function withDbDelta<T>(
-  dbPath: string,
-  update: () => Promise<T>,
-): Promise<{ result: T; changedPackages: PackageKey[] | undefined }> {
-  // no previous file: every package is new, which is what a full re-match does
-  if (!existsSync(dbPath)) return { result: await update(), changedPackages: undefined };
-  const snapshot = join(
-    dirname(dbPath),
-    `.${basename(dbPath)}.${process.pid}-before-${randomBytes(4).toString('hex')}`,
-  );
-  linkSync(dbPath, snapshot);
-  try {
-    const result = await update();
-    let changedPackages: PackageKey[] | undefined;
-    try {
-      changedPackages = diffPackages(snapshot, dbPath);
-    } catch {
-      // the old file was of another schema (the update rebuilt it): re-match everything
-      changedPackages = undefined;
-    }
-    return { result, changedPackages };
-  } finally {
-    rmSync(snapshot, { force: true });
-  }
-}
 
 const CHANGED = `
 WITH changed_new AS (
@@ -66,7 +25,19 @@ UNION
 SELECT base, name FROM old.affected WHERE record IN (SELECT rid FROM changed_old)
 `;
 
-function diffPackages(before: string, after: string): PackageKey[] {
+/**
+ * The packages a vulnerability DB update touched, found by comparing the file before and after
+ * (DbWatch keeps a hard link to the file before: `updateDatabase` renames a new file over the old
+ * one, so the link keeps the old inode readable at no cost). A record counts as changed when it
+ * was added, removed, or its `modified` or `withdrawn` differs; its packages are taken from both
+ * sides (a withdrawn record is out of the new index but its old packages must be re-matched to
+ * resolve). KEV changes reach packages through the records that name the CVE. EPSS and NVD scores
+ * move daily for most CVEs and are left to the daily full re-match.
+ *
+ * The diff runs in SQLite over the two files attached to an in-memory database, so memory stays
+ * flat however large the data is. It throws when either file is not of this schema.
+ */
+export function diffPackages(before: string, after: string): PackageKey[] {
   const db = new Database(':memory:');
   try {
     db.prepare('ATTACH DATABASE ? AS cur').run(after);

@@ -4,6 +4,7 @@ import type { Transport, VulnSource } from '../../vulndb/index.ts';
 import type { ScanConfig } from '../store/types.ts';
 import type { RuntimeContext } from './context.ts';
 import { runDbUpdate } from './db-update-job.ts';
+import { createDbWatch, type DbWatch } from './db-watch.ts';
 import { discover } from './discovery.ts';
 import type { JobQueue } from './queue.ts';
 import { redispatchRematches, reevaluate } from './reevaluate.ts';
@@ -35,6 +36,13 @@ export interface SchedulerOptions {
   readonly windowDays?: number;
   /** how often scan configs are re-read, so configs made through the API get their schedule */
   readonly configRefreshMs?: number;
+  /**
+   * re-matches after each change of the DB file (db-watch.ts); default: one keyed "scheduler".
+   * Checked at start, every `dbWatchMs` (default a minute) and around the scheduled `db update`,
+   * on every node: each re-matches for a change of its own file.
+   */
+  readonly dbWatch?: DbWatch;
+  readonly dbWatchMs?: number;
 }
 
 export interface ScheduleEntry {
@@ -63,7 +71,8 @@ export interface Scheduler {
 
 /**
  * croner schedules for the service's periodic work: discovery per scan config (its cron and time
- * zone, default daily; and once when a config added while running is first seen), `db update` with a delta re-match, the daily full re-match, the scan-age
+ * zone, default daily; and once when a config added while running is first seen), a re-match
+ * after each change of the DB file (db-watch.ts), `db update` with a delta re-match, the daily full re-match, the scan-age
  * check and the daily history rollup. A task never overlaps itself (croner's `protect`), runs on
  * one node when several share the database (a claimed slot per task and minute), and a failing
  * task is logged and tried again at its next time.
@@ -73,6 +82,8 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
   const tasks = new Map<string, { cron?: Cron; pattern: string; timeZone: string; task: () => Promise<unknown> }>();
   const running = new Set<Promise<unknown>>();
   let refresh: NodeJS.Timeout | undefined;
+  let watching: NodeJS.Timeout | undefined;
+  const dbWatch = options.dbWatch ?? createDbWatch(ctx, 'scheduler');
   let started = false;
   /** the configs of the first sync after start wait for their schedule; any seen later is new */
   let synced = false;
@@ -118,7 +129,7 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
   const fixed = () => {
     if (options.dbUpdate !== undefined) {
       const update = options.dbUpdate;
-      add('db-update', schedules.dbUpdate, 'UTC', () => runDbUpdate(ctx, update));
+      add('db-update', schedules.dbUpdate, 'UTC', () => runDbUpdate(ctx, dbWatch, update));
     }
     add('rematch', schedules.rematch, 'UTC', () => reevaluate(ctx));
     add('scan-age', schedules.scanAge, 'UTC', () =>
@@ -153,12 +164,27 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
         scheduler.syncConfigs().catch((err: Error) => ctx.logger?.error({ error: err.message }, 'config refresh'));
       }, options.configRefreshMs ?? 60_000);
       refresh.unref();
+      // a `vigil db import` or `db update` run beside the service, or while it was down
+      const checkDb = () => {
+        const work = dbWatch.check().then(
+          (result) => {
+            if (result !== undefined) ctx.logger?.info({ task: 'db-watch', result }, 'scheduled task done');
+          },
+          (err: Error) => ctx.logger?.error({ task: 'db-watch', error: err.message }, 'scheduled task failed'),
+        );
+        running.add(work);
+        void work.finally(() => running.delete(work));
+      };
+      checkDb();
+      watching = setInterval(checkDb, options.dbWatchMs ?? 60_000);
+      watching.unref();
     },
 
     async stop() {
       started = false;
       synced = false;
       clearInterval(refresh);
+      clearInterval(watching);
       for (const entry of tasks.values()) entry.cron?.stop();
       tasks.clear();
       await Promise.allSettled([...running]);

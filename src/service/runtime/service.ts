@@ -13,6 +13,7 @@ import { openScanQueueQueries, type ScanQueueQueries } from '../store/scan-queue
 import type { Store } from '../store/types.ts';
 import { API_CONNECTIONS, ApiThreads, openApiStore } from './api-threads.ts';
 import type { RuntimeContext } from './context.ts';
+import { createDbWatch } from './db-watch.ts';
 import { LiveNotifier } from './live-notifier.ts';
 import { createPgBossQueue } from './pgboss-queue.ts';
 import { pushAcceptor, registerPushHooks } from './push-hooks.ts';
@@ -107,8 +108,13 @@ export interface ServeOptions extends RuntimeOptions {
   readonly workers: number;
   /** schedules (discovery, db update, re-match, scan age); run them on one node only */
   readonly scheduler: boolean;
-  /** scheduled `db update` sources; absent: what `vigil db update` reads by default */
+  /**
+   * scheduled `db update` sources; absent: what `vigil db update` reads by default; empty: no
+   * scheduled update (the file is updated from outside, and re-matched when it changes)
+   */
   readonly dbUpdateSources?: readonly VulnSource[];
+  /** how often the scheduler looks for a DB file changed from outside (default a minute) */
+  readonly dbWatchMs?: number;
   /** the push hooks' shared secret; absent: the hooks are not mounted */
   readonly hookSecret?: string;
   /**
@@ -192,12 +198,13 @@ export async function startService(options: ServeOptions): Promise<Service> {
     }
     if (options.workers > 0) await queue.start(options.workers);
     if (options.scheduler) {
+      const sources = options.dbUpdateSources ?? selectSources({ feeds: nativeFeedNames });
       scheduler = createScheduler(ctx, {
         queue,
-        dbUpdate: {
-          sources: options.dbUpdateSources ?? selectSources({ feeds: nativeFeedNames }),
-          transport: createTransport(),
-        },
+        // the link the watch keeps is per store: services with separate stores may share a DB file
+        dbWatch: createDbWatch(ctx, `${options.database}\u0000${options.schema ?? ''}`),
+        ...(options.dbWatchMs !== undefined && { dbWatchMs: options.dbWatchMs }),
+        ...(sources.length > 0 && { dbUpdate: { sources, transport: createTransport() } }),
       });
       await scheduler.start();
     }
