@@ -11,6 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OsvRecord } from '../src/core/osv.ts';
 import { parseImageRef } from '../src/image/index.ts';
 import { pushOciLayout } from '../src/image/registry/index.ts';
 import { npmAdvisory } from '../src/service/runtime/testing.ts';
@@ -179,19 +180,27 @@ describe('vigil serve on SQLite', () => {
       return body.findings.map((f) => f.vulnerabilityId).sort();
     };
     expect(await openIds()).toEqual(['CVE-2099-7']);
-    await updateDatabase({
-      dbPath: join(work, 'vuln.db'),
-      sources: [
-        inlineSource('osv:npm', [
-          { kind: 'osv', record: npmAdvisory('GHSA-test-l', 'lodash', '4.17.21', 'CVE-2099-7') },
-          { kind: 'osv', record: npmAdvisory('GHSA-test-m', 'lodash', '4.17.22', 'CVE-2099-8') },
-        ]),
-      ],
-      transport: createTransport(),
-    });
-    const deadline = Date.now() + 20_000;
-    while ((await openIds()).length < 2 && Date.now() < deadline) await delay(100);
-    expect(await openIds(), stderr).toEqual(['CVE-2099-7', 'CVE-2099-8']);
+    const advisories = (...records: OsvRecord[]) =>
+      updateDatabase({
+        dbPath: join(work, 'vuln.db'),
+        sources: [
+          inlineSource(
+            'osv:npm',
+            records.map((record) => ({ kind: 'osv' as const, record })),
+          ),
+        ],
+        transport: createTransport(),
+      });
+    const lodash7 = npmAdvisory('GHSA-test-l', 'lodash', '4.17.21', 'CVE-2099-7');
+    await advisories(lodash7, npmAdvisory('GHSA-test-m', 'lodash', '4.17.22', 'CVE-2099-8'));
+    try {
+      const deadline = Date.now() + 20_000;
+      while ((await openIds()).length < 2 && Date.now() < deadline) await delay(100);
+      expect(await openIds(), stderr).toEqual(['CVE-2099-7', 'CVE-2099-8']);
+    } finally {
+      // the PostgreSQL tests below scan against this file as it was
+      await advisories(lodash7);
+    }
   }, 30_000);
 
   it('shuts down on SIGTERM and exits 0', async () => {

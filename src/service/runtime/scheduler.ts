@@ -168,7 +168,13 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
       const checkDb = () => {
         const work = dbWatch.check().then(
           (result) => {
-            if (result !== undefined) ctx.logger?.info({ task: 'db-watch', result }, 'scheduled task done');
+            if (result === undefined) return;
+            const { rematch, changedPackages } = result;
+            // the packages as a count: a delta names thousands
+            ctx.logger?.info(
+              { task: 'db-watch', changedPackages: changedPackages?.length ?? 'all', ...rematch },
+              'vulnerability DB changed and re-matched',
+            );
           },
           (err: Error) => ctx.logger?.error({ task: 'db-watch', error: err.message }, 'scheduled task failed'),
         );
