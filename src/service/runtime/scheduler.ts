@@ -72,8 +72,8 @@ export interface Scheduler {
 /**
  * croner schedules for the service's periodic work: discovery per scan config (its cron and time
  * zone, default daily; and once when a config added while running is first seen), a re-match
- * after each change of the DB file (db-watch.ts), `db update` with a delta re-match, the daily full re-match, the scan-age
- * check and the daily history rollup. A task never overlaps itself (croner's `protect`), runs on
+ * after each change of the DB file (db-watch.ts), `db update` with a delta re-match, the daily
+ * full re-match, the scan-age check and the daily history rollup. A task never overlaps itself (croner's `protect`), runs on
  * one node when several share the database (a claimed slot per task and minute), and a failing
  * task is logged and tried again at its next time.
  */
@@ -83,6 +83,8 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
   const running = new Set<Promise<unknown>>();
   let refresh: NodeJS.Timeout | undefined;
   let watching: NodeJS.Timeout | undefined;
+  /** aborts a DB-change re-match at stop: the next start's check does it again */
+  let watchAbort = new AbortController();
   const dbWatch = options.dbWatch ?? createDbWatch(ctx, 'scheduler');
   let started = false;
   /** the configs of the first sync after start wait for their schedule; any seen later is new */
@@ -166,7 +168,8 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
       refresh.unref();
       // a `vigil db import` or `db update` run beside the service, or while it was down
       const checkDb = () => {
-        const work = dbWatch.check().then(
+        const signal = watchAbort.signal;
+        const work = dbWatch.check(signal).then(
           (result) => {
             if (result === undefined) return;
             const { rematch, changedPackages } = result;
@@ -176,7 +179,9 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
               'vulnerability DB changed and re-matched',
             );
           },
-          (err: Error) => ctx.logger?.error({ task: 'db-watch', error: err.message }, 'scheduled task failed'),
+          (err: Error) => {
+            if (!signal.aborted) ctx.logger?.error({ task: 'db-watch', error: err.message }, 'scheduled task failed');
+          },
         );
         running.add(work);
         void work.finally(() => running.delete(work));
@@ -191,9 +196,11 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
       synced = false;
       clearInterval(refresh);
       clearInterval(watching);
+      watchAbort.abort();
       for (const entry of tasks.values()) entry.cron?.stop();
       tasks.clear();
       await Promise.allSettled([...running]);
+      watchAbort = new AbortController();
     },
 
     async syncConfigs() {
