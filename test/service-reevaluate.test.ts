@@ -163,6 +163,21 @@ describe.each(dialects)('re-evaluation on $name', (dialect) => {
     }
   });
 
+  run('re-match events carry the config the image falls under: the oldest naming an owner', async () => {
+    const registry = (await database.store.listRegistries())[0]?.id ?? '';
+    // covers team/app but names no owner; then one naming an owner; then another repository's
+    await database.store.createConfig({ registryId: registry, repositoryPattern: 'team/**' }, T0);
+    const payments = await database.store.createConfig(
+      { registryId: registry, repository: 'team/app', owner: 'payments' },
+      at(1),
+    );
+    await database.store.createConfig({ registryId: registry, repository: 'other/app', owner: 'search' }, T0);
+    await update([LODASH]);
+    expect(harness.dispatched.flat().map((e) => [e.type, e.config])).toEqual([
+      ['finding.new', { configId: payments.id, owner: 'payments' }],
+    ]);
+  });
+
   run('a DB update re-matches only the images holding a changed package', async () => {
     const first = await update([LODASH]);
     // no DB before: everything is new

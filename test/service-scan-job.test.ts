@@ -83,6 +83,12 @@ describe.each(dialects)('scan job on $name', (dialect) => {
     await open();
     try {
       await harness.updateVulnDb([LODASH_ADVISORY, MINIMIST_ADVISORY]);
+      // a scan no config queued (a push) is told under the config the image falls under
+      await database.store.createConfig({ registryId: registryRow.id, repository: 'other/app', owner: 'search' }, T0);
+      const owning = await database.store.createConfig(
+        { registryId: registryRow.id, repositoryPattern: 'team/*', owner: 'payments' },
+        T0,
+      );
       const outcome = await runScan(harness.ctx, { registryId: registryRow.id, repository: 'team/app', tag: '1.0' });
       expect(outcome).toMatchObject({ status: 'completed', complete: true, digest });
       expect(outcome.counts?.UNKNOWN).toBe(2);
@@ -104,6 +110,7 @@ describe.each(dialects)('scan job on $name', (dialect) => {
       const events = harness.dispatched[0] ?? [];
       expect(events.map((e) => e.type)).toEqual(['finding.new', 'finding.new', 'scan.completed']);
       expect(events[0]?.image).toEqual({ registry: registry.host, repository: 'team/app', tag: '1.0', digest });
+      expect(events.map((e) => e.config)).toEqual(events.map(() => ({ configId: owning.id, owner: 'payments' })));
       expect(events.at(-1)).toMatchObject({ type: 'scan.completed', newCount: 2, resolvedCount: 0 });
     } finally {
       await close();

@@ -25,6 +25,8 @@ describe('globToRegExp', () => {
   });
 });
 
+const owned = (owner: string) => ({ ...at('team/app'), config: { configId: 'c1', owner } });
+
 describe('compileFilter', () => {
   const resolvedLow = findingEvent('finding.resolved', finding('CVE-2024-0002', 'LOW'));
   const cases: Array<[string, ChannelFilter | undefined, NotifyEvent, boolean]> = [
@@ -38,6 +40,11 @@ describe('compileFilter', () => {
     ['repository glob matches', { repositories: ['team/*'] }, at('team/app'), true],
     ['repository glob misses', { repositories: ['team/*'] }, at('other/app'), false],
     ['any of several repositories', { repositories: ['other/x', 'team/app'] }, at('team/app'), true],
+    ['owner listed', { owners: ['payments'] }, owned('payments'), true],
+    ['owner not listed', { owners: ['payments'] }, owned('search'), false],
+    ['any of several owners', { owners: ['search', 'payments'] }, owned('payments'), true],
+    ['an owner filter drops an event under no config', { owners: ['payments'] }, at('team/app'), false],
+    ['owners are exact', { owners: ['pay*'] }, owned('payments'), false],
     ['event type listed', { events: ['finding.new'] }, at('team/app'), true],
     ['event type not listed', { events: ['scan.failed'] }, at('team/app'), false],
     ['event type for a non-finding event', { events: ['image.scan-expired'] }, otherEvents[2]!, true],

@@ -18,6 +18,12 @@ export const channelFilterSchema = z
       .array(z.enum(eventTypes as [EventType, ...EventType[]]))
       .min(1)
       .optional(),
+    /**
+     * owners of the scan config an event's image falls under (`config.owner`), exact: a team's
+     * channel is told about its images only. An event under no config, or one without an owner,
+     * does not pass.
+     */
+    owners: z.array(z.string().min(1).max(256)).min(1).optional(),
   })
   .strict();
 
@@ -47,8 +53,13 @@ export function compileFilter(filter: ChannelFilter | undefined): (event: Notify
   const events = filter?.events === undefined ? undefined : new Set<EventType>(filter.events);
   const repositories = filter?.repositories?.map(globToRegExp);
   const minRank = filter?.minSeverity === undefined ? undefined : severityRank(filter.minSeverity);
+  const owners = filter?.owners === undefined ? undefined : new Set(filter.owners);
   return (event) => {
     if (events !== undefined && !events.has(event.type)) return false;
+    if (owners !== undefined) {
+      const owner = event.config?.owner;
+      if (owner === undefined || !owners.has(owner)) return false;
+    }
     if (repositories !== undefined && !repositories.some((re) => re.test(event.image.repository))) return false;
     if (minRank !== undefined && (event.type === 'finding.new' || event.type === 'finding.resolved')) {
       return severityRank(event.finding.severity) <= minRank;

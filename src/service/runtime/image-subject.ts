@@ -1,14 +1,17 @@
 import type { Image, Registry } from '../store/types.ts';
+import { configOwnerResolver } from './config-owner.ts';
 import type { RuntimeContext } from './context.ts';
 import type { EventSubject } from './notify-events.ts';
 
 /**
  * The image identity events carry for a digest known only by digest (re-matches, the scan-age
- * check): its first live row, the registry host from the registry's URL. Registries are looked up
- * once per run.
+ * check): its first live row, the registry host from the registry's URL, and the config the image
+ * falls under (config-owner.ts), whose owner channels may route by. Registries and configs are
+ * looked up once per run.
  */
 export function subjectResolver(ctx: RuntimeContext) {
   const registries = new Map<string, Promise<Registry | undefined>>();
+  const configOf = configOwnerResolver(ctx);
   return async (digest: string, scanId: string, known?: Image): Promise<EventSubject | undefined> => {
     const image = known ?? (await ctx.store.getImages(digest)).find((i) => i.archivedAt === undefined);
     if (image === undefined) return undefined;
@@ -24,6 +27,11 @@ export function subjectResolver(ctx: RuntimeContext) {
     } catch {
       // a registry URL the API accepted always parses; keep what is there otherwise
     }
-    return { scanId, image: { registry: host, repository: image.repository, digest } };
+    const config = await configOf(image.registryId, image.repository);
+    return {
+      scanId,
+      image: { registry: host, repository: image.repository, digest },
+      ...(config !== undefined && { config }),
+    };
   };
 }

@@ -4,8 +4,10 @@ import { extractors } from '../../extract/registry.ts';
 import { matchInventory } from '../../match/index.ts';
 import { extractorsKey } from '../../scan/extractor-key.ts';
 import { inventoryImage } from '../../scan/index.ts';
+import type { ConfigOwner } from '../notify/types.ts';
 import type { ScanJobRow } from '../store/scan-queue.ts';
 import type { Image, Registry, SeverityCounts, StoreEvent } from '../store/types.ts';
+import { configOwnerResolver } from './config-owner.ts';
 import type { RuntimeContext } from './context.ts';
 import { type EventSubject, toNotifyEvents, zeroCounts } from './notify-events.ts';
 import { type RegistryAccess, registryAccess } from './registry-access.ts';
@@ -76,7 +78,7 @@ export async function executeScan(ctx: RuntimeContext, job: ScanJobRow, signal?:
     const image = await locate(ctx, job);
     const registry = await requireRegistry(ctx, image.registryId);
     const access = registryAccess(ctx, registry);
-    subject = await subjectOf(ctx, job, access.host, image.repository);
+    subject = await subjectOf(ctx, job, access.host, image);
     const inventory = await inventoryOf(ctx, job, image, access, signal);
     const reader = ctx.vulnDb.reader();
     if (reader === undefined) {
@@ -148,7 +150,7 @@ async function subjectOrBare(ctx: RuntimeContext, job: ScanJobRow): Promise<Even
   try {
     const image = await locateStored(ctx, job);
     const registry = await requireRegistry(ctx, image.registryId);
-    return await subjectOf(ctx, job, registryAccess(ctx, registry).host, image.repository);
+    return await subjectOf(ctx, job, registryAccess(ctx, registry).host, image);
   } catch {
     return { scanId: job.scanId, image: { registry: '', repository: job.repository ?? '', digest: job.digest } };
   }
@@ -238,15 +240,24 @@ async function locate(ctx: RuntimeContext, job: ScanJobRow): Promise<Image> {
   return image;
 }
 
-async function subjectOf(ctx: RuntimeContext, job: ScanJobRow, host: string, repository: string) {
-  const config = job.configId === undefined ? undefined : await ctx.store.getConfig(job.configId);
+/**
+ * The scan's image as events name it, and its config: the one whose discovery queued it, else (a
+ * push, a scan asked for through the API) the config the image falls under (config-owner.ts).
+ */
+async function subjectOf(ctx: RuntimeContext, job: ScanJobRow, host: string, image: Image): Promise<EventSubject> {
+  const { repository } = image;
+  let config: ConfigOwner | undefined;
+  if (job.configId !== undefined) {
+    const row = await ctx.store.getConfig(job.configId);
+    config = { configId: job.configId, ...(row?.owner !== undefined && { owner: row.owner }) };
+  } else {
+    config = await configOwnerResolver(ctx)(image.registryId, repository);
+  }
   return {
     scanId: job.scanId,
     image: { registry: host, repository, digest: job.digest, ...(job.tag !== undefined && { tag: job.tag }) },
-    ...(job.configId !== undefined && {
-      config: { configId: job.configId, ...(config?.owner !== undefined && { owner: config.owner }) },
-    }),
-  } satisfies EventSubject;
+    ...(config !== undefined && { config }),
+  };
 }
 
 /** The stored inventory when the current extractors made it and no re-index was asked; else read. */
