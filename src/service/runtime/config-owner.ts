@@ -27,8 +27,7 @@ export function configOwnerResolver(ctx: RuntimeContext) {
       const registry = registryOfReference(registries, config);
       if (registry === undefined) continue;
       const pattern = config.repositoryPattern === undefined ? undefined : globToRegExp(config.repositoryPattern);
-      const takes = (repository: string) =>
-        config.repository === repository || (pattern !== undefined && pattern.test(repository));
+      const takes = (repository: string) => config.repository === repository || pattern?.test(repository) === true;
       out.push({ config, registryId: registry.id, takes });
     }
     return out;
