@@ -142,6 +142,21 @@ describe.each(dialects)('re-evaluation on $name', (dialect) => {
     expect(changed?.rematch).toMatchObject({ images: 3, newFindings: 2 });
   });
 
+  run('where no hard link can be made, a changed file re-matches every image', async () => {
+    const noLinks = createDbWatch(harness.ctx, 'test', () => {
+      throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+    });
+    await harness.updateVulnDb([LODASH]);
+    expect(await noLinks.check()).toBeUndefined();
+    expect(await noLinks.check()).toBeUndefined();
+    await harness.updateVulnDb([LODASH, MINIMIST]);
+    const changed = await noLinks.check();
+    expect(changed?.changedPackages).toBeUndefined();
+    expect(changed?.rematch).toMatchObject({ images: 3, newFindings: 2 });
+    expect(await noLinks.check()).toBeUndefined();
+    expect(readdirSync(dirname(harness.ctx.vulnDb.path))).toEqual(['vuln.db']);
+  });
+
   run('the scheduler checks the DB file on its own: an import beside the service is re-matched', async () => {
     await harness.updateVulnDb([LODASH]);
     const scheduler = createScheduler(harness.ctx, {

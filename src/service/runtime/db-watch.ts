@@ -38,7 +38,12 @@ export interface DbWatchResult {
  * `key` names what the link is for (the service's store): two services with separate stores that
  * share one DB file each keep their own, and each re-matches its own images.
  */
-export function createDbWatch(ctx: RuntimeContext, key: string): DbWatch {
+export function createDbWatch(
+  ctx: RuntimeContext,
+  key: string,
+  /** link(2); a test passes one that fails, as a file system without hard links does */
+  link: (existing: string, created: string) => void = linkSync,
+): DbWatch {
   const path = ctx.vulnDb.path;
   const matched = join(
     dirname(path),
@@ -61,7 +66,7 @@ export function createDbWatch(ctx: RuntimeContext, key: string): DbWatch {
   const pin = (): string | undefined => {
     const pinned = `${matched}.${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
-      linkSync(path, pinned);
+      link(path, pinned);
       return pinned;
     } catch {
       return undefined;
