@@ -73,13 +73,6 @@ export async function requireRegistry(store: Store, reference: RegistryReference
   );
 }
 
-const referenceOf = (c: RegistryReference): RegistryReference => ({
-  ...(c.registryId !== undefined && { registryId: c.registryId }),
-  ...(c.registryUrl !== undefined && { registryUrl: c.registryUrl }),
-  ...(c.registry !== undefined && { registry: c.registry }),
-  ...(c.region !== undefined && { region: c.region }),
-});
-
 export function configRoutes(app: FastifyInstance, { store, now }: Deps): void {
   app.get(
     '/api/v1/configs',
@@ -139,7 +132,7 @@ export function configRoutes(app: FastifyInstance, { store, now }: Deps): void {
       checkSchedule({ schedule: current.schedule, timeZone: current.timeZone, ...request.body });
       const body = request.body;
       if (['registryId', 'registryUrl', 'registry', 'region'].some((key) => key in body)) {
-        await requireRegistry(store, { ...referenceOf(current), ...body });
+        await requireRegistry(store, { ...current, ...body });
       }
       const config = await store.updateConfig(request.params.id, request.body);
       if (config === undefined) throw notFound(`scan config ${request.params.id}`);

@@ -86,6 +86,12 @@ describe.each(dialects)('images, tags and inventories on $name', (dialect) => {
         at(0),
       );
       expect(await store.tagsForConfig(byUrl)).toEqual([{ tag: 'old', digest: digestOf(3) }]);
+      // the URL as discovery compares it: case and a trailing slash aside
+      const spelled = await store.createConfig(
+        { registryUrl: 'HTTPS://1.dkr.ecr.test/', repository: 'test/ubuntu', tags: ['old'] },
+        at(0),
+      );
+      expect(await store.tagsForConfig(spelled)).toEqual([{ tag: 'old', digest: digestOf(3) }]);
       await store.ping();
     });
 

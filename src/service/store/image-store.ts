@@ -3,7 +3,8 @@ import { type Selectable, sql } from 'kysely';
 import { VigilError } from '../../core/errors.ts';
 import type { Inventory } from '../../core/types.ts';
 import { hasUbuntuProPackages } from '../../match/distro.ts';
-import { chunks, isUuid, type StoreContext, toDate, toFlag } from './context.ts';
+import { listRegistries, registryOfReference } from './config-store.ts';
+import { chunks, type StoreContext, toDate, toFlag } from './context.ts';
 import { refreshCounts } from './finding-store.ts';
 import { forgetLiveImages } from './live-images.ts';
 import { changedIndex, packageIndexEntries } from './package-index.ts';
@@ -152,8 +153,8 @@ function decodeImageCursor(cursor: string): [number, string] {
 }
 
 /**
- * The tags a scan config covers, with the last re-match of the image each points at: the
- * registries it names (by id, by ECR account and region, or by URL), its repository, its tag list
+ * The tags a scan config covers, with the last re-match of the image each points at: in the
+ * registry it reads (registryOfReference, as discovery finds it), its repository, its tag list
  * (null: every tag). Pattern-only configs cover no fixed tag list and return [].
  */
 export async function tagsForConfig(
@@ -162,18 +163,8 @@ export async function tagsForConfig(
 ): Promise<Array<{ tag: string; digest: string; lastScanned?: Date }>> {
   if (config.repository === undefined) return [];
   if (config.tags !== null && config.tags.length === 0) return [];
-  let registries = ctx.db.selectFrom('registries').select('id');
-  if (config.registryId !== undefined) {
-    if (!isUuid(config.registryId)) return [];
-    registries = registries.where('id', '=', config.registryId);
-  } else if (config.registry !== undefined) {
-    registries = registries.where('aws_account_id', '=', config.registry);
-    if (config.region !== undefined) registries = registries.where('region', '=', config.region);
-  } else if (config.registryUrl !== undefined) {
-    registries = registries.where('url', '=', config.registryUrl);
-  } else {
-    return [];
-  }
+  const registry = registryOfReference(await listRegistries(ctx), config);
+  if (registry === undefined) return [];
   let query = ctx.db
     .selectFrom('tags as t')
     .select(['t.tag', 't.digest'])
@@ -187,7 +178,7 @@ export async function tagsForConfig(
         .as('last_scanned'),
     )
     .where('t.repository', '=', config.repository)
-    .where('t.registry_id', 'in', registries);
+    .where('t.registry_id', '=', registry.id);
   if (config.tags !== null) query = query.where('t.tag', 'in', [...config.tags]);
   const rows = await query.orderBy('t.tag').execute();
   return rows.map((r) => ({
