@@ -244,7 +244,26 @@ describe.skipIf(pgUrl === undefined)('vigil serve --no-workers and vigil worker 
     const store = await openStore(url, { schema });
     try {
       const apiBase = /serving on (http:\/\/\S+)/.exec(api.log())?.[1] as string;
-      await store.createRegistry({ name: 'local', url: registry.url, kind: 'oci' }, new Date());
+      // as an operator would: a token for the schema from the CLI, the registry through the API
+      const created = await promisify(execFile)(process.execPath, [
+        BIN,
+        'token',
+        'create',
+        '--role',
+        'admin',
+        '--name',
+        'pg',
+        '--database',
+        url,
+        '--schema',
+        schema,
+      ]);
+      const registered = await fetch(`${apiBase}/api/v1/registries`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${created.stdout.trim()}` },
+        body: JSON.stringify({ name: 'local', url: registry.url, kind: 'oci' }),
+      });
+      expect(registered.status, await registered.clone().text()).toBe(201);
       const hook = await fetch(`${apiBase}/hooks/registry`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${HOOK_SECRET}` },

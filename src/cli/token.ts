@@ -15,6 +15,7 @@ interface CreateFlags {
   role: TokenRole;
   name: string;
   database?: string;
+  schema?: string;
 }
 
 export function tokenCommand(): Command {
@@ -29,11 +30,12 @@ export function tokenCommand(): Command {
     )
     .requiredOption('--name <name>', 'who or what uses the token (shown in lists and suppressions)')
     .option('--database <url>', 'postgres://... or sqlite:///path ($VIGIL_DATABASE; default: the data dir)')
+    .option('--schema <name>', 'PostgreSQL schema of the tables, as `vigil serve --schema` names it')
     .action(async (flags: CreateFlags) => {
       const url = flags.database ?? defaultDatabaseUrl();
       // the default SQLite file lives in a data dir that may not exist on a fresh machine
       if (flags.database === undefined && !process.env.VIGIL_DATABASE) makeDirectory(defaultDataDir());
-      const store = await openStore(url);
+      const store = await openStore(url, flags.schema === undefined ? {} : { schema: flags.schema });
       try {
         const { token: plaintext, record } = await issueToken(
           store,
