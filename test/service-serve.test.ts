@@ -230,6 +230,20 @@ async function startVigil(args: string[], ready: RegExp, env: NodeJS.ProcessEnv 
 
 const pgUrl = process.env.VIGIL_TEST_PG;
 
+describe('vigil worker', () => {
+  it.each([
+    ['no database at all', {}, []],
+    ['a SQLite $VIGIL_DATABASE', { VIGIL_DATABASE: 'sqlite:///tmp/vigil-worker.db' }, []],
+    ['a SQLite --database', {}, ['--database', 'sqlite:///tmp/vigil-worker.db']],
+  ])('refuses %s: it takes jobs from PostgreSQL only', async (_label, env: NodeJS.ProcessEnv, args: string[]) => {
+    const { VIGIL_DATABASE: _unset, ...rest } = process.env;
+    const failed = await promisify(execFile)(process.execPath, [BIN, 'worker', ...args], {
+      env: { ...rest, ...env },
+    }).catch((err: { code: number; stderr: string }) => err);
+    expect(failed).toMatchObject({ code: 2, stderr: expect.stringContaining('takes jobs from PostgreSQL') });
+  });
+});
+
 describe.skipIf(pgUrl === undefined)('vigil serve --no-workers and vigil worker on PostgreSQL', () => {
   it('the API node queues a pushed image, a separate worker process scans it, both stop on SIGTERM', async () => {
     const schema = `vigil_serve_${Date.now().toString(36)}`;
@@ -240,7 +254,10 @@ describe.skipIf(pgUrl === undefined)('vigil serve --no-workers and vigil worker 
       /serving on http:\/\/\S+ \(0 workers, \d+ API threads\)/,
       { VIGIL_HOOK_SECRET: HOOK_SECRET },
     );
-    const worker = await startVigil(['worker', ...common, '--concurrency', '1'], /worker taking scan jobs/);
+    // the database from the environment, as `vigil serve` and `vigil token` read it
+    const worker = await startVigil(['worker', ...common.slice(2), '--concurrency', '1'], /worker taking scan jobs/, {
+      VIGIL_DATABASE: url,
+    });
     const store = await openStore(url, { schema });
     try {
       const apiBase = /serving on (http:\/\/\S+)/.exec(api.log())?.[1] as string;

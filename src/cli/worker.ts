@@ -21,7 +21,7 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 interface WorkerFlags {
-  database: string;
+  database?: string;
   schema?: string;
   dataDir: string;
   concurrency: string;
@@ -34,7 +34,7 @@ interface WorkerFlags {
 export function workerCommand(): Command {
   return new Command('worker')
     .description('Take scan jobs from the PostgreSQL queue (pg-boss); run any number of these')
-    .requiredOption('--database <url>', 'postgres://... (the same one `vigil serve` uses)')
+    .option('--database <url>', 'postgres://... (the same one `vigil serve` uses; $VIGIL_DATABASE)')
     .option('--schema <name>', 'PostgreSQL schema for the tables (pg-boss uses <name>_jobs)')
     .option('--data-dir <dir>', 'layer and inventory cache ($VIGIL_DATA_DIR)', defaultDataDir())
     .option('--concurrency <n>', 'scans at once in this process', '2')
@@ -43,13 +43,18 @@ export function workerCommand(): Command {
     .option('--channels <file>', 'JSON array of notification channel configs')
     .option('--grace <duration>', 'how long running scans may finish on shutdown', '30s')
     .action(async (flags: WorkerFlags) => {
-      if (!isPostgresUrl(flags.database)) {
-        throw new VigilError('VIGIL_USAGE', 'vigil worker takes jobs from PostgreSQL: --database postgres://...');
+      // as `vigil serve` and `vigil token` read it
+      const database = flags.database ?? process.env.VIGIL_DATABASE;
+      if (database === undefined || !isPostgresUrl(database)) {
+        throw new VigilError(
+          'VIGIL_USAGE',
+          'vigil worker takes jobs from PostgreSQL: --database postgres://... (or $VIGIL_DATABASE)',
+        );
       }
       const concurrency = wholeNumber('--concurrency', flags.concurrency, 1);
       const graceMs = parseDuration(flags.grace);
       const runtime = await openRuntime({
-        database: flags.database,
+        database,
         ...(flags.schema !== undefined && { schema: flags.schema }),
         dataDir: flags.dataDir,
         vulnDbPath: flags.db,
