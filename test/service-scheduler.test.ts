@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createScheduler, type Scheduler } from '../src/service/runtime/scheduler.ts';
 import { createSqliteQueue } from '../src/service/runtime/sqlite-queue.ts';
 import { npmAdvisory, openRuntimeHarness, type RuntimeHarness, T0 } from '../src/service/runtime/testing.ts';
-import { dialects, type TestDatabase } from '../src/service/store/testing.ts';
+import { aFinding, dialects, type TestDatabase } from '../src/service/store/testing.ts';
 import type { Store } from '../src/service/store/types.ts';
 
 const sqlite = dialects.find((d) => d.name === 'sqlite')!;
@@ -55,6 +55,22 @@ describe('scheduler', () => {
     await database.store.deleteConfig(config.id, T0);
     await scheduler.syncConfigs();
     expect(entry(`discover:${config.id}`)).toBeUndefined();
+  });
+
+  it('rolls up yesterday at start when no rollup ran for it (the service was down after midnight)', async () => {
+    const registry = await database.store.createRegistry({ name: 'r', url: 'https://r.test', kind: 'oci' }, T0);
+    const digest = `sha256:${'e'.repeat(64)}`;
+    const twoDaysAgo = new Date(T0.getTime() - 2 * 86_400_000);
+    await database.store.upsertImage({ registryId: registry.id, repository: 'team/app', digest }, twoDaysAgo);
+    await database.store.applyMatchResult(digest, [aFinding('CVE-2099-5', 'left-pad', 'HIGH')], {
+      complete: true,
+      now: twoDaysAgo,
+    });
+    const yesterday = new Date(T0.getTime() - 86_400_000).toISOString().slice(0, 10);
+    expect(await database.store.imagesWithFinding(yesterday, 'HIGH')).toEqual([]);
+    await scheduler.start();
+    await scheduler.stop();
+    expect(await database.store.imagesWithFinding(yesterday, 'HIGH')).toEqual([digest]);
   });
 
   it('runs a task on demand, as its schedule would', async () => {

@@ -35,6 +35,22 @@ describe.each(apiDialects)('history and scan-age on $name', (dialect) => {
     expect((await get('/api/v1/history/images?date=yesterday')).statusCode).toBe(400);
   });
 
+  it('answers for today as things stand, without waiting for the nightly rollup; refuses a future day', async () => {
+    await seed();
+    const day = FIXED_NOW.toISOString().slice(0, 10);
+    // a CRITICAL found after the seed's rollup: today's answer has it
+    await h.store.applyMatchResult(digestOf(2), [aFinding('CVE-3', 'c', 'CRITICAL')], {
+      complete: true,
+      now: FIXED_NOW,
+    });
+    const high = await get(`/api/v1/history/images?date=${day}`);
+    expect(high.json().digests.sort()).toEqual([digestOf(1), digestOf(2)].sort());
+    const tomorrow = new Date(FIXED_NOW.getTime() + DAY).toISOString().slice(0, 10);
+    const future = await get(`/api/v1/history/images?date=${tomorrow}`);
+    expect(future.statusCode).toBe(400);
+    expect(future.json().error.message).toContain('after today');
+  });
+
   it('lists the images not scanned within the window (30 days unless asked)', async () => {
     await seed();
     const stale = await get('/api/v1/scan-age');

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { VigilError } from '../core/errors.ts';
 import { type Severity, severities } from '../core/types.ts';
 import { scanWindowCutoff } from '../service/store/index.ts';
 import type { Store } from '../service/store/types.ts';
@@ -22,7 +23,8 @@ export function reportRoutes(app: FastifyInstance, { store, now }: Deps): void {
       schema: {
         tags: ['findings'],
         description:
-          'Digests of the images that had at least one open finding at or above `min_severity` on `date` (UTC).',
+          'Digests of the images that had at least one open finding at or above `min_severity` on `date` (UTC); ' +
+          'for today, as things stand now.',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -47,9 +49,16 @@ export function reportRoutes(app: FastifyInstance, { store, now }: Deps): void {
       },
     },
     async (request) => {
+      const { date } = request.query;
       const minSeverity = request.query.min_severity ?? 'HIGH';
-      const digests = await store.imagesWithFinding(request.query.date, minSeverity);
-      return { date: request.query.date, minSeverity, digests };
+      const today = now().toISOString().slice(0, 10);
+      if (date > today) throw new VigilError('VIGIL_USAGE', `date ${date} is after today (${today}, UTC)`);
+      // Today has no rollup yet (the scheduler writes a day's after it ends): roll it up as it
+      // stands, so that an answer for today is never an empty list for want of one. The rollup
+      // replaces its rows, and the nightly one replaces these with the day's end.
+      if (date === today) await store.rollupDaily(today);
+      const digests = await store.imagesWithFinding(date, minSeverity);
+      return { date, minSeverity, digests };
     },
   );
 

@@ -27,6 +27,9 @@ export const DEFAULT_SCHEDULES = {
   reindex: '45 * * * *',
 } as const;
 
+/** the UTC day before `now`, as the daily rollup names it */
+const yesterdayOf = (now: Date): string => new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
+
 export interface SchedulerOptions {
   readonly queue: JobQueue;
   /** absent: the DB is updated from outside (`vigil db update` by cron, an import) */
@@ -144,10 +147,7 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
       async () => (await redispatchPending(ctx)) + (await redispatchRematches(ctx)),
     );
     add('reindex', schedules.reindex, 'UTC', () => queueReindex(ctx, options.queue));
-    add('rollup', schedules.rollup, 'UTC', () => {
-      const yesterday = new Date(ctx.now().getTime() - 86_400_000).toISOString().slice(0, 10);
-      return ctx.store.rollupDaily(yesterday);
-    });
+    add('rollup', schedules.rollup, 'UTC', () => ctx.store.rollupDaily(yesterdayOf(ctx.now())));
   };
 
   // read at run time, so an edit made through the API since the last refresh is honoured
@@ -189,6 +189,14 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
       checkDb();
       watching = setInterval(checkDb, options.dbWatchMs ?? 60_000);
       watching.unref();
+      // yesterday's rollup, if none ran (no scheduler was up just after midnight): the history
+      // answers "which images had a High on that day" from it. A day with findings has rows.
+      const catchUp = ctx.store
+        .imagesWithFinding(yesterdayOf(ctx.now()), 'UNKNOWN')
+        .then((open) => (open.length === 0 ? fire('rollup') : undefined))
+        .catch((err: Error) => ctx.logger?.error({ task: 'rollup', error: err.message }, 'scheduled task failed'));
+      running.add(catchUp);
+      void catchUp.finally(() => running.delete(catchUp));
     },
 
     async stop() {
@@ -198,8 +206,9 @@ export function createScheduler(ctx: RuntimeContext, options: SchedulerOptions):
       clearInterval(watching);
       watchAbort.abort();
       for (const entry of tasks.values()) entry.cron?.stop();
-      tasks.clear();
+      // a firing that is running may still look its task up (fire claims, then executes)
       await Promise.allSettled([...running]);
+      tasks.clear();
       watchAbort = new AbortController();
     },
 
