@@ -68,21 +68,25 @@ const api = (path: string, init: RequestInit = {}) =>
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
   });
 
+/** an admin token made by `vigil token create`, as an operator makes the first one */
+async function createToken(name: string, args: string[]): Promise<string> {
+  const created = await promisify(execFile)(process.execPath, [
+    BIN,
+    'token',
+    'create',
+    '--role',
+    'admin',
+    '--name',
+    name,
+    ...args,
+  ]);
+  return created.stdout.trim();
+}
+
 describe('vigil serve on SQLite', () => {
   beforeAll(async () => {
     const database = `sqlite://${join(work, 'vigil.db')}`;
-    const created = await promisify(execFile)(process.execPath, [
-      BIN,
-      'token',
-      'create',
-      '--role',
-      'admin',
-      '--name',
-      'test',
-      '--database',
-      database,
-    ]);
-    token = created.stdout.trim();
+    token = await createToken('test', ['--database', database]);
 
     serve = spawn(
       process.execPath,
@@ -262,22 +266,10 @@ describe.skipIf(pgUrl === undefined)('vigil serve --no-workers and vigil worker 
     try {
       const apiBase = /serving on (http:\/\/\S+)/.exec(api.log())?.[1] as string;
       // as an operator would: a token for the schema from the CLI, the registry through the API
-      const created = await promisify(execFile)(process.execPath, [
-        BIN,
-        'token',
-        'create',
-        '--role',
-        'admin',
-        '--name',
-        'pg',
-        '--database',
-        url,
-        '--schema',
-        schema,
-      ]);
+      const admin = await createToken('pg', ['--database', url, '--schema', schema]);
       const registered = await fetch(`${apiBase}/api/v1/registries`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${created.stdout.trim()}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
         body: JSON.stringify({ name: 'local', url: registry.url, kind: 'oci' }),
       });
       expect(registered.status, await registered.clone().text()).toBe(201);
